@@ -1,0 +1,1 @@
+"""Thin command-line entry points. Each subcommand module exposes ``main(argv) -> int``."""
