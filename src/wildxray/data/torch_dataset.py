@@ -1,0 +1,74 @@
+"""Torch view of a detection dataset: applies a ``DetectionTransform`` and makes tensors.
+
+``DetectionDataset(source, transform)[i] -> (image uint8 [3, S, S] RGB, target)`` with target
+``{"boxes": float32 [M, 4] xyxy in the S x S letterboxed frame, "labels": int64 [M] 0-based,
+"image_id": int, "orig_size": (height, width) of the source image}``. ``collate`` stacks images
+to uint8 [B, 3, S, S] and keeps targets as a list (M differs per image; a clean image has M = 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, get_worker_info
+
+from wildxray.types import Target
+
+TransformFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+class DetectionSource(Protocol):
+    """Anything indexable that yields ``(image HxWx3 uint8 RGB, Target)``, e.g. ``CocoDataset``."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, Target]: ...
+
+
+class DetectionDataset(Dataset):
+    """See the module docstring. ``transform`` is e.g. ``build_transforms("xray", 640, train=True)``."""
+
+    def __init__(self, source: DetectionSource, transform: TransformFn):
+        self.source = source
+        self.transform = transform
+        self._seeded_for: tuple[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, Any]]:
+        self._seed_worker()
+        image, target = self.source[index]
+        canvas, boxes, labels = self.transform(image, target.boxes, target.labels)
+        tensor = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))  # HWC -> CHW
+        return tensor, {
+            "boxes": torch.from_numpy(np.asarray(boxes, dtype=np.float32).reshape(-1, 4)),
+            "labels": torch.from_numpy(np.asarray(labels, dtype=np.int64).reshape(-1)),
+            "image_id": int(target.image_id),
+            "orig_size": (int(image.shape[0]), int(image.shape[1])),
+        }
+
+    def _seed_worker(self) -> None:
+        # Forked DataLoader workers inherit one copy of the transform's random state, so without
+        # this every worker would draw the same augmentations. torch gives each worker (and each
+        # epoch, unless workers persist) its own seed.
+        info = get_worker_info()
+        if info is None or self._seeded_for == (info.id, info.seed):
+            return
+        set_seed = getattr(self.transform, "set_seed", None)
+        if set_seed is not None:
+            set_seed(info.seed % 2**32)
+        self._seeded_for = (info.id, info.seed)
+
+
+def collate(batch: Sequence[tuple[torch.Tensor, dict[str, Any]]]) -> tuple[torch.Tensor, list[dict[str, Any]]]:
+    """Stack images (uint8 [B, 3, S, S]); targets stay a list of dicts."""
+    if not batch:
+        raise ValueError("collate: empty batch")
+    shapes = {tuple(img.shape) for img, _ in batch}
+    if len(shapes) != 1:
+        raise ValueError(f"collate: images of different shapes {sorted(shapes)}; letterbox them to one size")
+    return torch.stack([img for img, _ in batch]), [t for _, t in batch]

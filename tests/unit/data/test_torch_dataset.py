@@ -1,0 +1,70 @@
+"""wildxray.data.torch_dataset: tensors, frames and per-worker augmentation streams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from wildxray.data.augment import build_transforms
+from wildxray.data.coco import load_coco
+from wildxray.data.torch_dataset import DetectionDataset, collate
+from wildxray.types import Target
+
+
+def test_items_and_batches_follow_the_contract(coco_folder) -> None:
+    ds = load_coco(coco_folder[0])
+    data = DetectionDataset(ds, build_transforms("none", 64, train=False))
+    image, target = data[0]
+    assert image.dtype == torch.uint8 and image.shape == (3, 64, 64)
+    np.testing.assert_array_equal(image.permute(1, 2, 0).numpy()[:48, :64], _letterboxed(ds[0][0], 64)[:48, :64])
+    r = 64 / 80  # img_1 is 80 x 60
+    torch.testing.assert_close(target["boxes"], torch.tensor([[10, 5, 30.5, 35], [0, 0, 80, 60]]) * r)
+    assert target["boxes"].dtype == torch.float32 and target["labels"].dtype == torch.int64
+    assert target["labels"].tolist() == [0, 2] and target["image_id"] == 1 and target["orig_size"] == (60, 80)
+
+    images, targets = collate([data[i] for i in range(3)])
+    assert images.shape == (3, 3, 64, 64) and images.dtype == torch.uint8
+    assert [t["image_id"] for t in targets] == [1, 2, 3]
+    assert targets[2]["boxes"].shape == (0, 4) and targets[2]["labels"].shape == (0,)  # the clean parcel
+
+
+def _letterboxed(image: np.ndarray, size: int) -> np.ndarray:
+    from wildxray.runtime.preprocess import letterbox
+
+    return letterbox(image, size)[0]
+
+
+def test_collate_refuses_mixed_sizes() -> None:
+    a = (torch.zeros(3, 8, 8, dtype=torch.uint8), {})
+    b = (torch.zeros(3, 16, 16, dtype=torch.uint8), {})
+    with pytest.raises(ValueError, match="different shapes"):
+        collate([a, b])
+
+
+class _SameImage:
+    """The same scene N times, so any difference between items comes from augmentation."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.image = np.full((80, 120, 3), 255, np.uint8)
+        self.image[20:50, 30:70] = (40, 80, 200)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        return self.image, Target(np.array([[30, 20, 70, 50]]), np.array([2]), image_id=i)
+
+
+def test_each_dataloader_worker_draws_its_own_augmentations() -> None:
+    transform = build_transforms("xray", 64, train=True, seed=0)  # one seed, copied into both workers
+    loader = DataLoader(DetectionDataset(_SameImage(16), transform), batch_size=1, num_workers=2,
+                        collate_fn=collate, multiprocessing_context="fork")
+    boxes = {}
+    for _, targets in loader:
+        boxes[targets[0]["image_id"]] = targets[0]["boxes"].numpy().round(3).tolist()
+    worker0 = [boxes[i] for i in range(0, 16, 2)]  # the default sampler deals indices out in turns
+    worker1 = [boxes[i] for i in range(1, 16, 2)]
+    assert worker0 != worker1
