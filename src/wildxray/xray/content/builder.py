@@ -1,0 +1,215 @@
+"""Rasterise solids into per-material thickness maps (the projection along the beam).
+
+An ``Item`` is a small patch: for each material a float32 [h, w] map of the path length in cm that
+a ray through that pixel travels in it. Solids are analytic (ellipsoids, tapered tubes along
+polylines, tori, rounded slabs) so thickness profiles look like real projections: a cylinder gives
+``2 sqrt(r^2 - d^2)`` across its axis, a hollow one a bright rim.
+Patch frame: x to the right (belt direction), y down, origin at the patch's top-left; builder
+arguments are in cm, with ``ppc`` pixels per cm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+#: Thickness (cm) below which a pixel does not count as part of an item's footprint.
+FOOTPRINT_EPS = 1e-3
+
+
+@dataclass
+class Item:
+    """A renderable object. parts: material -> float32 [h, w] thickness in cm (all the same shape).
+
+    label: 0-based contraband class index, or None for clutter, decoys and containers.
+    kind: generator name (e.g. "ivory/bangle"); role: parcel | clutter | decoy | contraband | wrap.
+    """
+
+    parts: dict[str, np.ndarray]
+    kind: str
+    role: str
+    label: int | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return next(iter(self.parts.values())).shape
+
+    def footprint(self) -> np.ndarray:
+        """bool [h, w]: pixels the item occupies."""
+        return np.any(np.stack(list(self.parts.values())) > FOOTPRINT_EPS, axis=0)
+
+    def rotated(self, angle_deg: float, scale: float = 1.0) -> "Item":
+        """The item turned by ``angle_deg`` about its centre, on a patch grown to hold it."""
+        h, w = self.shape
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, scale)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])
+        nw, nh = int(math.ceil(h * sin + w * cos)) + 2, int(math.ceil(h * cos + w * sin)) + 2
+        m[0, 2] += nw / 2 - w / 2
+        m[1, 2] += nh / 2 - h / 2
+        names = list(self.parts)
+        parts: dict[str, np.ndarray] = {}
+        for i in range(0, len(names), 4):  # warp up to 4 materials per call (channels of one image)
+            group = names[i:i + 4]
+            stack = np.dstack([self.parts[k] for k in group]) if len(group) > 1 else self.parts[group[0]]
+            warped = cv2.warpAffine(stack, m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=0.0)
+            if len(group) == 1:
+                parts[group[0]] = warped
+            else:
+                for j, k in enumerate(group):
+                    parts[k] = np.ascontiguousarray(warped[..., j])
+        return Item(parts, self.kind, self.role, self.label, dict(self.meta))
+
+
+class ItemBuilder:
+    """Accumulates solids (in cm) into per-material thickness maps on a w_cm x h_cm patch."""
+
+    def __init__(self, w_cm: float, h_cm: float, ppc: float):
+        self.ppc = float(ppc)
+        self.w = max(2, int(math.ceil(w_cm * ppc)))
+        self.h = max(2, int(math.ceil(h_cm * ppc)))
+        # pixel centres in cm, shaped for broadcasting: X [1, w], Y [h, 1]
+        self.X = ((np.arange(self.w, dtype=np.float32) + 0.5) / self.ppc)[None, :]
+        self.Y = ((np.arange(self.h, dtype=np.float32) + 0.5) / self.ppc)[:, None]
+        self.parts: dict[str, np.ndarray] = {}
+
+    # -- accumulation ---------------------------------------------------------------------------
+    def add(self, material: str, thickness: np.ndarray) -> np.ndarray:
+        material = str(material)  # rng.choice hands back numpy strings
+        t = np.broadcast_to(np.asarray(thickness, np.float32), (self.h, self.w))
+        if material in self.parts:
+            self.parts[material] += t
+        else:
+            self.parts[material] = t.copy()
+        return t
+
+    def carve(self, material: str, thickness: np.ndarray) -> None:
+        """Remove path length (a cavity) from a material already added."""
+        if material in self.parts:
+            self.parts[material] = np.maximum(self.parts[material] - thickness, 0.0)
+
+    def build(self, kind: str, role: str, label: int | None = None, **meta) -> Item:
+        if not self.parts:
+            raise ValueError(f"item '{kind}' has no parts")
+        return Item({k: np.ascontiguousarray(v, np.float32) for k, v in self.parts.items()}, kind, role, label, meta)
+
+    # -- solids (return the thickness they add) ---------------------------------------------------
+    def ellipsoid(self, material: str | None, cx: float, cy: float, rx: float, ry: float, depth: float,
+                  angle_deg: float = 0.0) -> np.ndarray:
+        """Ellipsoid with in-plane radii rx, ry (cm), full thickness ``depth`` at its centre.
+
+        Returns the full-patch thickness map it adds (float32 [h, w]).
+        """
+        a = math.radians(angle_deg)
+        rm = max(rx, ry) + 0.1
+        c0, c1 = max(0, int((cx - rm) * self.ppc)), min(self.w, int(math.ceil((cx + rm) * self.ppc)))
+        r0, r1 = max(0, int((cy - rm) * self.ppc)), min(self.h, int(math.ceil((cy + rm) * self.ppc)))
+        out = np.zeros((self.h, self.w), np.float32)
+        if c1 > c0 and r1 > r0:  # only the bounding window is evaluated (many small beads stay cheap)
+            dx, dy = self.X[:, c0:c1] - cx, self.Y[r0:r1, :] - cy
+            u = (dx * math.cos(a) + dy * math.sin(a)) / rx
+            v = (-dx * math.sin(a) + dy * math.cos(a)) / ry
+            out[r0:r1, c0:c1] = depth * np.sqrt(np.maximum(1.0 - u * u - v * v, 0.0))
+        return self.add(material, out) if material else out
+
+    def shell_ellipsoid(self, material: str, cx: float, cy: float, rx: float, ry: float, depth: float,
+                        wall: float, angle_deg: float = 0.0, fill: str | None = None, fill_level: float = 1.0) -> None:
+        """Hollow ellipsoid (wall in cm); optional ``fill`` material inside (a bottle, a skull)."""
+        outer = self.ellipsoid(None, cx, cy, rx, ry, depth, angle_deg)
+        irx, iry, idp = max(rx - wall, 0.05), max(ry - wall, 0.05), max(depth - 2 * wall, 0.02)
+        inner = self.ellipsoid(None, cx, cy, irx, iry, idp, angle_deg)
+        self.add(material, np.maximum(outer - inner, 0.0))
+        if fill:
+            self.add(fill, inner * fill_level)
+
+    def tube(self, material: str | None, points: list[tuple[float, float]], radii: list[float] | float,
+             depth_scale: float = 1.0) -> np.ndarray:
+        """A solid tapered tube along a polyline (circular cross-section of radius r(s), cm).
+
+        Segments combine by maximum, so joints do not double up. ``depth_scale`` flattens the
+        cross-section (an oval), e.g. 0.6 for a flattened horn.
+        """
+        pts = np.asarray(points, np.float32)
+        r = np.broadcast_to(np.asarray(radii, np.float32), (len(pts),))
+        out = np.zeros((self.h, self.w), np.float32)
+        for i in range(len(pts) - 1):
+            p, q = pts[i], pts[i + 1]
+            rm = float(max(r[i], r[i + 1])) + 0.1
+            # each segment only touches its own bounding window: long coiled tubes stay cheap
+            c0 = max(0, int((min(p[0], q[0]) - rm) * self.ppc))
+            c1 = min(self.w, int(math.ceil((max(p[0], q[0]) + rm) * self.ppc)))
+            r0 = max(0, int((min(p[1], q[1]) - rm) * self.ppc))
+            r1 = min(self.h, int(math.ceil((max(p[1], q[1]) + rm) * self.ppc)))
+            if c1 <= c0 or r1 <= r0:
+                continue
+            X, Y = self.X[:, c0:c1], self.Y[r0:r1, :]
+            d = q - p
+            L2 = float(d @ d) or 1e-9
+            s = np.clip(((X - p[0]) * d[0] + (Y - p[1]) * d[1]) / L2, 0.0, 1.0)
+            dist2 = (X - p[0] - s * d[0]) ** 2 + (Y - p[1] - s * d[1]) ** 2
+            rad = r[i] + s * (r[i + 1] - r[i])
+            t = 2.0 * depth_scale * np.sqrt(np.maximum(rad * rad - dist2, 0.0))
+            np.maximum(out[r0:r1, c0:c1], t, out=out[r0:r1, c0:c1])
+        return self.add(material, out) if material else out
+
+    def hollow_tube(self, material: str, points, radii, wall: float, fill: str | None = None) -> None:
+        outer = self.tube(None, points, radii)
+        inner = self.tube(None, points, np.maximum(np.asarray(radii, np.float32) - wall, 0.01))
+        self.add(material, np.maximum(outer - inner, 0.0))
+        if fill:
+            self.add(fill, inner)
+
+    def torus(self, material: str, cx: float, cy: float, R: float, r: float, squash: float = 1.0) -> np.ndarray:
+        """Ring lying flat (a bangle seen from above): tube radius r on a circle of radius R.
+
+        ``squash`` < 1 foreshortens it (a tilted ring)."""
+        rho = np.sqrt((self.X - cx) ** 2 + ((self.Y - cy) / squash) ** 2)
+        t = 2.0 * np.sqrt(np.maximum(r * r - (rho - R) ** 2, 0.0)) / max(squash, 0.3) ** 0.5
+        return self.add(material, t)
+
+    def polygon(self, material: str | None, points: list[tuple[float, float]], thickness: float | np.ndarray,
+                round_cm: float = 0.0) -> np.ndarray:
+        """Slab with a polygon outline; edges rounded over ``round_cm`` (a circular bevel)."""
+        mask = np.zeros((self.h, self.w), np.uint8)
+        pts = np.round(np.asarray(points, np.float64) * self.ppc * 16).astype(np.int32)
+        cv2.fillPoly(mask, [pts], 1, lineType=cv2.LINE_8, shift=4)
+        prof = mask.astype(np.float32)
+        if round_cm > 0 and mask.any():
+            d = cv2.distanceTransform(mask, cv2.DIST_L2, 3) / (round_cm * self.ppc)
+            e = 1.0 - np.minimum(d, 1.0)
+            prof = np.sqrt(np.maximum(1.0 - e * e, 0.0)) * mask
+        t = prof * thickness
+        return self.add(material, t) if material else t.astype(np.float32)
+
+    def rect(self, material: str | None, x: float, y: float, w: float, h: float, thickness, round_cm: float = 0.0,
+             angle_deg: float = 0.0) -> np.ndarray:
+        cx, cy = x + w / 2, y + h / 2
+        a = math.radians(angle_deg)
+        corners = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
+        pts = [(cx + px * math.cos(a) - py * math.sin(a), cy + px * math.sin(a) + py * math.cos(a)) for px, py in corners]
+        return self.polygon(material, pts, thickness, round_cm)
+
+    # -- textures ---------------------------------------------------------------------------------
+    def smooth_noise(self, rng: np.random.Generator, cell_cm: float, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+        """Smooth random field in [lo, hi] varying over ~``cell_cm`` (folds, grain, crumples)."""
+        gy = max(2, int(self.h / (cell_cm * self.ppc)) + 2)
+        gx = max(2, int(self.w / (cell_cm * self.ppc)) + 2)
+        small = rng.random((gy, gx), dtype=np.float32)
+        field_ = cv2.resize(small, (self.w, self.h), interpolation=cv2.INTER_CUBIC)
+        return np.clip(lo + (hi - lo) * field_, min(lo, hi), max(lo, hi))
+
+
+def blob_outline(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float, n: int = 14,
+                 jitter: float = 0.2) -> list[tuple[float, float]]:
+    """An irregular closed outline (a crumpled hide, a horn chunk, a pile) around (cx, cy)."""
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    rad = 1.0 + rng.uniform(-jitter, jitter, n)
+    return [(cx + rx * k * math.cos(a), cy + ry * k * math.sin(a)) for a, k in zip(angles, rad)]
+
+
+def arc_points(cx: float, cy: float, radius: float, a0: float, a1: float, n: int = 10) -> list[tuple[float, float]]:
+    """Points on a circular arc (angles in radians) for curved tubes: tusks, claws, horns."""
+    return [(cx + radius * math.cos(a), cy + radius * math.sin(a)) for a in np.linspace(a0, a1, n)]

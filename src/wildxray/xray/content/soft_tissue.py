@@ -1,0 +1,191 @@
+"""Shapes of pangolin scales, skins and live animals (some reused by decoys with other materials).
+
+Sizes: pangolin scales 2-7 cm, 1-3 mm thick (Wang et al. 2016); salted hides 3-6 mm; tortoises
+10-25 cm carapace; smuggled lizards/snakes/birds sized for tubes and socks (seizure reports).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from wildxray.xray.content.builder import ItemBuilder, blob_outline
+
+
+def scale_pile(rng: np.random.Generator, ppc: float, material: str = "pangolin_scale") -> ItemBuilder:
+    """A bag holding 30-180 overlapping shield-shaped scales, thick at the base, thin at the rim."""
+    n = int(rng.integers(30, 180))
+    rx, ry = math.sqrt(n) * rng.uniform(1.3, 1.8), math.sqrt(n) * rng.uniform(1.0, 1.5)
+    b = ItemBuilder(2 * rx + 8, 2 * ry + 8, ppc)
+    acc = np.zeros((b.h, b.w), np.float32)
+    for _ in range(n):
+        s = rng.uniform(2.0, 6.5)  # scale width, cm
+        cx, cy = rx + 4 + rng.normal(0, rx / 2.3), ry + 4 + rng.normal(0, ry / 2.3)
+        a = rng.uniform(0, 2 * math.pi)
+        # shield outline: rounded triangle, in its own small window for speed
+        k = int(math.ceil(s * ppc)) + 2
+        win = np.zeros((k, k), np.uint8)
+        c = k / 2
+        pts = [(c + 0.5 * s * ppc * math.cos(a + t), c + 0.5 * s * ppc * math.sin(a + t) * (0.75 if i % 2 else 1))
+               for i, t in enumerate(np.linspace(0, 2 * math.pi, 9)[:-1])]
+        pts[0] = (c + 0.62 * s * ppc * math.cos(a), c + 0.62 * s * ppc * math.sin(a))  # the pointed tip
+        cv2.fillPoly(win, [np.round(np.array(pts)).astype(np.int32)], 1)
+        d = cv2.distanceTransform(win, cv2.DIST_L2, 3)
+        thick = rng.uniform(0.1, 0.3) * np.minimum(d / (0.15 * s * ppc + 1e-6), 1.0)
+        x0, y0 = int(cx * ppc - c), int(cy * ppc - c)
+        xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + k, b.w), min(y0 + k, b.h)
+        if xb > xa and yb > ya:
+            acc[ya:yb, xa:xb] += thick[ya - y0:yb - y0, xa - x0:xb - x0]
+    b.add(material, acc)
+    bag = b.polygon(None, blob_outline(rng, rx + 4, ry + 4, rx + 2.5, ry + 2.5, 12, 0.1), 1.0)
+    b.add("polyethylene", bag * 0.02)
+    return b
+
+
+def folded_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide", fur: bool | None = None,
+                reptile: bool = False) -> ItemBuilder:
+    """2-6 layers of hide folded into a bundle; optionally with a fur layer or a reptile scale texture."""
+    W, H = rng.uniform(18, 40), rng.uniform(14, 30)
+    layers = int(rng.integers(2, 7))
+    b = ItemBuilder(W + 4, H + 4, ppc)
+    skin_t = rng.uniform(0.08, 0.2) if reptile else rng.uniform(0.3, 0.6)
+    fur = (rng.random() < 0.4) if fur is None else fur
+    for k in range(layers):
+        shrink = 1 - 0.06 * k
+        outline = blob_outline(rng, (W + 4) / 2, (H + 4) / 2, W / 2 * shrink, H / 2 * shrink, 16, 0.08)
+        t = b.polygon(None, outline, skin_t, round_cm=0.6)
+        if reptile:  # scale rows: a checker of slightly thicker cells (or osteoderms)
+            cell = rng.uniform(0.5, 1.5)
+            pattern = 0.75 + 0.25 * (np.cos(2 * math.pi * b.X / cell) * np.cos(2 * math.pi * b.Y / cell) > 0)
+            t = t * pattern
+        b.add(material, t * b.smooth_noise(rng, 4.0, 0.8, 1.2))
+        if fur:
+            b.add("fur_hair", t / skin_t * rng.uniform(1.0, 3.0) * b.smooth_noise(rng, 3.0, 0.5, 1.0))
+    return b
+
+
+def rolled_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide") -> ItemBuilder:
+    """A hide rolled into a cylinder: concentric layers give the striped profile of a spiral roll."""
+    L = rng.uniform(25, 50)
+    R = rng.uniform(4, 9)
+    h = rng.uniform(0.3, 0.6)
+    b = ItemBuilder(L + 2, 2 * R + 2, ppc)
+    for k in range(int(R / (h * 1.6))):
+        ro = R - k * h * 1.6
+        outer = b.tube(None, [(1, R + 1), (L + 1, R + 1)], [ro, ro])
+        inner = b.tube(None, [(1, R + 1), (L + 1, R + 1)], [max(ro - h, 0.01)] * 2)
+        b.add(material, outer - inner)
+    if rng.random() < 0.6:  # tied with string (polypropylene)
+        for x in np.linspace(4, L - 2, int(rng.integers(1, 4))):
+            b.rect("polypropylene", x, 0.5, 0.3, 2 * R + 1, 2 * R * 0.3)
+    return b
+
+
+def fur_pelt(rng: np.random.Generator, ppc: float, material: str = "salted_hide") -> ItemBuilder:
+    return folded_hide(rng, ppc, material, fur=True)
+
+
+def reptile_skin(rng: np.random.Generator, ppc: float, material: str = "raw_hide") -> ItemBuilder:
+    return folded_hide(rng, ppc, material, fur=False, reptile=True)
+
+
+def tortoise(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -> ItemBuilder:
+    """Tortoise: domed carapace (bone + keratin shell), plastron, soft body with air-filled lungs,
+    head and four legs with bones."""
+    L = rng.uniform(8, 25)
+    W = L * rng.uniform(0.7, 0.85)
+    b = ItemBuilder(L * 1.5, W * 1.5, ppc)
+    cx, cy = L * 0.75, W * 0.75
+    depth = L * rng.uniform(0.4, 0.55)
+    b.shell_ellipsoid("tortoise_shell", cx, cy, L / 2, W / 2, depth, wall=0.15 + 0.02 * L, fill=material)
+    b.ellipsoid("tortoise_shell", cx, cy, L * 0.45, W * 0.42, 0.2 + 0.02 * L)  # plastron
+    for side in (-1, 1):  # lungs: air under the carapace
+        b.carve(material, b.ellipsoid(None, cx - L * 0.05, cy + side * W * 0.18, L * 0.25, W * 0.12, depth * 0.35))
+    head_a = rng.uniform(-0.3, 0.3)
+    hx, hy = cx + L * 0.55 * math.cos(head_a), cy + L * 0.55 * math.sin(head_a)
+    b.ellipsoid(material, hx, hy, L * 0.1, L * 0.08, L * 0.12)
+    b.ellipsoid("cortical_bone", hx, hy, L * 0.06, L * 0.05, L * 0.05)
+    for ax, ay in ((0.35, 0.4), (0.35, -0.4), (-0.35, 0.4), (-0.35, -0.4)):
+        p0, p1 = (cx + ax * L, cy + ay * W), (cx + ax * L * 1.3, cy + ay * W * 1.35)
+        b.tube(material, [p0, p1], [L * 0.07, L * 0.05])
+        b.tube("cortical_bone", [p0, p1], [L * 0.025, L * 0.02])
+    return b
+
+
+def _spine(b: ItemBuilder, pts: list[tuple[float, float]], r: float, step: float) -> None:
+    """Vertebrae as small bone beads along a path (the periodic texture of a skeleton)."""
+    pts_a = np.asarray(pts, np.float32)
+    seg = np.linalg.norm(np.diff(pts_a, axis=0), axis=1)
+    s = np.concatenate([[0], np.cumsum(seg)])
+    for d in np.arange(0, s[-1], step):
+        i = min(int(np.searchsorted(s, d, side="right")) - 1, len(seg) - 1)
+        f = (d - s[i]) / max(seg[i], 1e-6)
+        x, y = pts_a[i] + f * (pts_a[i + 1] - pts_a[i])
+        b.ellipsoid("cortical_bone", float(x), float(y), r, r * 0.8, r * 1.6)
+
+
+def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -> ItemBuilder:
+    """Lizard: body, tail and head of soft tissue, lungs, vertebral column, limb bones."""
+    L = rng.uniform(12, 40)  # snout to tail tip
+    b = ItemBuilder(L + 4, L * 0.5 + 4, ppc)
+    y = L * 0.25 + 2
+    body_r = L * rng.uniform(0.05, 0.08)
+    curve = rng.uniform(-0.15, 0.15) * L
+    spine = [(2 + L * f, y + curve * math.sin(math.pi * f)) for f in np.linspace(0, 1, 12)]
+    radii = np.interp(np.linspace(0, 1, 12), [0, 0.12, 0.18, 0.45, 0.5, 1.0],
+                      [body_r * 0.5, body_r * 0.7, body_r * 0.6, body_r, body_r * 0.7, 0.1])
+    b.tube(material, spine, radii, depth_scale=0.7)
+    b.carve(material, b.ellipsoid(None, *spine[3], L * 0.09, body_r * 0.5, body_r * 0.6))
+    _spine(b, spine[1:], body_r * 0.14, body_r * 0.3)
+    for f, side in ((0.22, 1), (0.22, -1), (0.45, 1), (0.45, -1)):
+        x0, y0 = spine[int(f * 11)]
+        p1 = (x0 + rng.uniform(-1, 1), y0 + side * body_r * 2.2)
+        b.tube(material, [(x0, y0), p1], [body_r * 0.35, body_r * 0.25])
+        b.tube("cortical_bone", [(x0, y0), p1], [body_r * 0.1, body_r * 0.08])
+    b.ellipsoid("cortical_bone", spine[0][0] + body_r * 0.4, spine[0][1], body_r * 0.5, body_r * 0.35, body_r * 0.4)
+    return b
+
+
+def snake(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -> ItemBuilder:
+    """A coiled snake: a tapering tube on a spiral with vertebrae and ribs along it."""
+    r = rng.uniform(0.8, 2.2)
+    turns = rng.uniform(1.2, 3.0)
+    R0 = r * 2.5
+    n = int(turns * 20)
+    a = np.linspace(0, 2 * math.pi * turns, n)
+    rad = R0 + 2.1 * r * a / (2 * math.pi)
+    span = rad.max() + r + 1
+    pts = [(span + q * math.cos(t), span + q * math.sin(t) * rng.uniform(0.95, 1.0)) for q, t in zip(rad, a)]
+    b = ItemBuilder(2 * span, 2 * span, ppc)
+    radii = np.minimum(1.0, np.linspace(0.3, 1.6, n)) * r
+    radii[-n // 8:] *= np.linspace(1, 0.2, len(radii[-n // 8:]))
+    b.tube(material, pts, radii, depth_scale=0.8)
+    _spine(b, pts, r * 0.15, r * 0.35)
+    return b
+
+
+def bird_in_tube(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -> ItemBuilder:
+    """1-4 small birds, each packed in a plastic or cardboard tube: feathers, body with air sacs,
+    skull, beak, wing and leg bones."""
+    n = int(rng.integers(1, 5))
+    L, r = rng.uniform(12, 22), rng.uniform(2.0, 3.2)
+    b = ItemBuilder(L + 2, n * (2 * r + 0.6) + 1.5, ppc)
+    tube_mat = "pvc" if rng.random() < 0.5 else "cardboard"
+    wall = 0.15 if tube_mat == "pvc" else 0.3
+    for k in range(n):
+        y = 1 + r + k * (2 * r + 0.6)
+        b.hollow_tube(tube_mat, [(1, y), (L + 1, y)], [r, r], wall)
+        bl = L * rng.uniform(0.55, 0.8)
+        x0 = 1 + (L - bl) / 2
+        br = r * 0.8
+        b.ellipsoid("feathers", x0 + bl / 2, y, bl / 2, br, 2 * br)
+        b.ellipsoid(material, x0 + bl * 0.55, y, bl * 0.3, br * 0.6, br * 1.1)
+        b.carve(material, b.ellipsoid(None, x0 + bl * 0.55, y, bl * 0.15, br * 0.3, br * 0.5))  # air sacs
+        b.ellipsoid("cortical_bone", x0 + bl * 0.15, y, bl * 0.08, br * 0.3, br * 0.5)  # skull
+        b.tube("keratin", [(x0 + bl * 0.08, y), (x0 - bl * 0.05, y)], [br * 0.15, 0.05])  # beak
+        for side in (-1, 1):
+            b.tube("cortical_bone", [(x0 + bl * 0.35, y + side * br * 0.5), (x0 + bl * 0.9, y + side * br * 0.6)], 0.08)
+        b.tube("cortical_bone", [(x0 + bl * 0.6, y), (x0 + bl * 0.85, y + br * 0.3)], 0.06)
+    return b

@@ -1,0 +1,193 @@
+"""Compose a parcel scene (container, clutter, decoys, contraband, concealment) and rasterise it
+into basis-material thickness maps.
+
+Frames: image pixels, x along the belt (columns), y across the tunnel (rows); items are placed by
+the top-left corner of their patch. Boxes are xyxy in image pixels with exclusive max edges: the
+tight box of the pixels where the item's thickness is > 0 (its footprint), clipped to the image.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from wildxray.types import CLASS_NAMES
+from wildxray.xray.catalogue import make_clutter, make_contraband, make_decoy
+from wildxray.xray.content.builder import Item, ItemBuilder
+from wildxray.xray.content.parcels import make_parcel
+
+DENSE_COVER = ("laptop", "tool", "book", "can", "power_bank", "shoes")
+
+
+@dataclass
+class PlacedItem:
+    item: Item
+    x: int
+    y: int
+    concealment: str | None = None
+
+
+@dataclass
+class Scene:
+    """A parcel on the belt: ``width`` x ``height`` pixels, items in drawing order."""
+
+    width: int
+    height: int
+    ppc: float
+    items: list[PlacedItem] = field(default_factory=list)
+    parcel_kind: str = ""
+
+    def contraband(self) -> list[PlacedItem]:
+        return [p for p in self.items if p.item.role == "contraband"]
+
+
+def _fit(item: Item, rng: np.random.Generator, max_w: int, max_h: int) -> Item | None:
+    """Turn the item at random; if it does not fit the interior, lay it along the long side.
+
+    The rotated size is computed before warping so only the chosen angle is rasterised."""
+    h, w = item.shape
+    for angle in (rng.uniform(0, 360), rng.uniform(-15, 15), 90 + rng.uniform(-10, 10)):
+        a = math.radians(angle)
+        c, s = abs(math.cos(a)), abs(math.sin(a))
+        if h * s + w * c + 2 <= max_w and h * c + w * s + 2 <= max_h:
+            return item.rotated(angle)
+    return None
+
+
+def _place(scene: Scene, item: Item, rng: np.random.Generator, inner_px: tuple[int, int, int, int],
+           near: tuple[float, float] | None = None, concealment: str | None = None) -> PlacedItem | None:
+    x0, y0, x1, y1 = inner_px
+    fitted = _fit(item, rng, x1 - x0, y1 - y0)
+    if fitted is None:
+        return None
+    h, w = fitted.shape
+    if near is None:
+        x, y = rng.integers(x0, x1 - w + 1), rng.integers(y0, y1 - h + 1)
+    else:  # centre on a point (covering/wrapping), clamped into the parcel
+        x = int(np.clip(near[0] - w / 2, x0, x1 - w))
+        y = int(np.clip(near[1] - h / 2, y0, y1 - h))
+    placed = PlacedItem(fitted, int(x), int(y), concealment)
+    scene.items.append(placed)
+    return placed
+
+
+def _place_one(scene: Scene, factory, rng: np.random.Generator, inner_px: tuple[int, int, int, int],
+               tries: int = 3) -> PlacedItem | None:
+    """Place a fresh item from ``factory``; draw another if it does not fit the parcel."""
+    for _ in range(tries):
+        placed = _place(scene, factory(), rng, inner_px)
+        if placed is not None:
+            return placed
+    return None
+
+
+def _foil_wrap(item: Item, rng: np.random.Generator, ppc: float) -> Item:
+    """Crumpled aluminium foil (16 um per layer, 2-8 layers) over the item's footprint."""
+    import cv2
+
+    mask = item.footprint().astype(np.uint8)
+    k = max(3, int(0.8 * ppc)) | 1
+    grown = cv2.dilate(mask, np.ones((k, k), np.uint8))
+    h, w = mask.shape
+    b = ItemBuilder(w / ppc, h / ppc, ppc)
+    layers = rng.uniform(2, 8)
+    crumple = b.smooth_noise(rng, 0.7, 0.3, 1.7)[:h, :w]
+    b.parts["aluminium"] = np.zeros((b.h, b.w), np.float32)
+    b.parts["aluminium"][:h, :w] = grown * crumple * layers * 0.0016
+    return b.build("wrap/foil", "wrap")
+
+
+def compose_scene(rng: np.random.Generator, content: Mapping[str, Any], width: int, height: int, ppc: float,
+                  with_contraband: bool) -> Scene:
+    """Draw one parcel. ``content`` is the ``content`` node of configs/synth.yaml."""
+    kinds = dict(content["parcel_kinds"])
+    names = sorted(kinds)
+    probs = np.array([kinds[n] for n in names], float)
+    kind = names[int(rng.choice(len(names), p=probs / probs.sum()))]
+    scene = Scene(width, height, ppc, parcel_kind=kind)
+    parcel, inner = make_parcel(kind, rng, ppc, width / ppc, height / ppc)
+    ph, pw = parcel.shape
+    px, py = int(rng.integers(0, max(1, width - pw))), int(rng.integers(0, max(1, height - ph)))
+    scene.items.append(PlacedItem(parcel, px, py))
+    inner_px = (px + int(inner[0] * ppc), py + int(inner[1] * ppc), px + int(inner[2] * ppc), py + int(inner[3] * ppc))
+    area_scale = (pw * ph) / (0.45 * width * height)
+
+    lo, hi = content["clutter"]
+    n_clutter = max(1, int(round(rng.integers(lo, hi + 1) * min(1.3, area_scale))))
+    n_decoys = int(rng.integers(content["decoys"][0], content["decoys"][1] + 1)) if rng.random() < content["decoy_probability"] else 0
+    n_threats = int(rng.integers(content["contraband"][0], content["contraband"][1] + 1)) if with_contraband else 0
+
+    # Clutter first and last: contraband sits among, under and over ordinary things.
+    first = n_clutter // 2
+    for _ in range(first):
+        _place_one(scene, lambda: make_clutter(rng, ppc), rng, inner_px)
+    for _ in range(n_decoys):
+        _place_one(scene, lambda: make_decoy(rng, ppc), rng, inner_px)
+    weights = dict(content["class_weights"])
+    cls_p = np.array([weights.get(c, 0.0) for c in CLASS_NAMES], float)
+    placed_threats = 0
+    tries = 0
+    while placed_threats < n_threats and tries < n_threats * 4 + 30:  # a 55 cm tusk does not fit an envelope
+        tries += 1
+        cls = CLASS_NAMES[int(rng.choice(len(CLASS_NAMES), p=cls_p / cls_p.sum()))]
+        conceal = None
+        if rng.random() < content["conceal_probability"]:
+            conceal = str(rng.choice(["clothes", "foil", "dense"]))
+        placed = _place(scene, make_contraband(cls, rng, ppc), rng, inner_px, concealment=conceal)
+        if placed is None:
+            continue
+        placed_threats += 1
+        h, w = placed.item.shape
+        centre = (placed.x + w / 2, placed.y + h / 2)
+        if conceal == "foil":
+            scene.items.append(PlacedItem(_foil_wrap(placed.item, rng, ppc), placed.x, placed.y))
+        elif conceal == "clothes":
+            _place(scene, make_clutter(rng, ppc, "clothes"), rng, inner_px, near=centre)
+        elif conceal == "dense":
+            off = (rng.uniform(-0.3, 0.3) * w, rng.uniform(-0.3, 0.3) * h)
+            _place(scene, make_clutter(rng, ppc, str(rng.choice(DENSE_COVER))), rng, inner_px,
+                   near=(centre[0] + off[0], centre[1] + off[1]))
+    for _ in range(n_clutter - first):
+        _place_one(scene, lambda: make_clutter(rng, ppc), rng, inner_px)
+    return scene
+
+
+def rasterise(scene: Scene, coefficients: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Basis thickness maps of a scene: float32 [2, H, W] in g/cm^2 (water, iron).
+
+    ``coefficients[material]`` is float32 [2]: basis g/cm^2 per cm of that material.
+    """
+    basis = np.zeros((2, scene.height, scene.width), np.float32)
+    for placed in scene.items:
+        h, w = placed.item.shape
+        xa, ya = max(placed.x, 0), max(placed.y, 0)
+        xb, yb = min(placed.x + w, scene.width), min(placed.y + h, scene.height)
+        if xb <= xa or yb <= ya:
+            continue
+        sy, sx = slice(ya - placed.y, yb - placed.y), slice(xa - placed.x, xb - placed.x)
+        for material, t in placed.item.parts.items():
+            c = coefficients[material]
+            win = t[sy, sx]
+            basis[0, ya:yb, xa:xb] += c[0] * win
+            if c[1] > 0:
+                basis[1, ya:yb, xa:xb] += c[1] * win
+    return basis
+
+
+def footprint_box(placed: PlacedItem, width: int, height: int) -> tuple[list[float], int] | None:
+    """Tight xyxy box (exclusive max) of an item's footprint clipped to the image, and its pixel count."""
+    mask = placed.item.footprint()
+    h, w = mask.shape
+    xa, ya = max(placed.x, 0), max(placed.y, 0)
+    xb, yb = min(placed.x + w, width), min(placed.y + h, height)
+    if xb <= xa or yb <= ya:
+        return None
+    vis = mask[ya - placed.y:yb - placed.y, xa - placed.x:xb - placed.x]
+    rows, cols = np.flatnonzero(vis.any(1)), np.flatnonzero(vis.any(0))
+    if len(rows) == 0:
+        return None
+    box = [float(xa + cols[0]), float(ya + rows[0]), float(xa + cols[-1] + 1), float(ya + rows[-1] + 1)]
+    return box, int(vis.sum())

@@ -1,0 +1,64 @@
+"""Endless on-the-fly synthetic scans for training: a torch ``IterableDataset``.
+
+Each (rank, worker) pair draws from its own ``numpy.random.SeedSequence([seed, rank, worker])``
+stream, so no two workers or ranks produce the same scans and a run is reproducible.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import IterableDataset, get_worker_info
+
+Transform = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def stream_identity() -> tuple[int, int, int, int]:
+    """(rank, world_size, worker id, number of workers) of the calling process."""
+    rank, world = 0, 1
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        rank, world = torch.distributed.get_rank(), torch.distributed.get_world_size()
+    info = get_worker_info()
+    worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+    return rank, world, worker, workers
+
+
+def stream_rng(seed: int, rank: int, worker: int) -> np.random.Generator:
+    """The generator of one (rank, worker) stream."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(rank), int(worker)]))
+
+
+class SyntheticStream(IterableDataset):
+    """Yields ``(image uint8 [3, S, S] or [3, H, W], {"boxes": float32 [M, 4] xyxy, "labels": int64 [M],
+    "image_id": int})``; boxes in the frame of the (transformed) image.
+
+    transform(image HxWx3 uint8, boxes [M, 4] float32 xyxy, labels [M] int64) -> the same, resized.
+    """
+
+    def __init__(self, cfg: Any, seed: int, transform: Transform | None = None):
+        self.cfg = cfg
+        self.seed = int(seed)
+        self.transform = transform
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, dict]]:
+        from wildxray.xray.synth import ScanSynthesizer
+
+        rank, world, worker, workers = stream_identity()
+        rng = stream_rng(self.seed, rank, worker)
+        synth = ScanSynthesizer(self.cfg)  # per worker: the LUT is built in the worker process
+        stride = world * workers
+        index = rank * workers + worker
+        while True:
+            scan = synth.sample(rng, image_id=index)
+            image, boxes, labels = scan.image, scan.target.boxes, scan.target.labels
+            if self.transform is not None:
+                image, boxes, labels = self.transform(image, boxes, labels)
+            target = {
+                "boxes": torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4)),
+                "labels": torch.as_tensor(np.asarray(labels, np.int64).reshape(-1)),
+                "image_id": int(index),
+            }
+            yield torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous(), target
+            index += stride

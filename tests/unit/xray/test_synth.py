@@ -1,0 +1,130 @@
+"""Scene content, tight footprint boxes, clean parcels, reproducibility of written datasets."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from wildxray.types import CLASS_NAMES
+from wildxray.xray.catalogue import CONTRABAND, make_clutter, make_contraband, make_decoy
+from wildxray.xray.content.clutter import CLUTTER
+from wildxray.xray.content.decoys import DECOYS
+from wildxray.xray.scene import PlacedItem, Scene, footprint_box
+from wildxray.xray.synth import ScanSynthesizer, write_dataset
+
+
+def test_catalogue_covers_the_issue():
+    assert len(CLUTTER) >= 15 and len(DECOYS) >= 8
+    assert tuple(CONTRABAND) == CLASS_NAMES
+    for cls, forms in CONTRABAND.items():
+        assert len(forms) >= (1 if cls == "scales" else 3), cls
+
+
+@pytest.mark.parametrize("cls", CLASS_NAMES)
+def test_every_contraband_form_builds_nonempty_item(cls):
+    rng = np.random.default_rng(1)
+    for form in CONTRABAND[cls]:
+        item = make_contraband(cls, rng, 10.0, form)
+        assert item.label == CLASS_NAMES.index(cls) and item.role == "contraband"
+        assert item.footprint().sum() > 20, f"{cls}/{form}"
+        assert all(np.isfinite(v).all() and v.min() >= 0 for v in item.parts.values())
+
+
+def test_clutter_and_decoys_carry_no_label():
+    rng = np.random.default_rng(2)
+    for kind in CLUTTER:
+        assert make_clutter(rng, 10.0, kind).label is None
+    for kind in DECOYS:
+        assert make_decoy(rng, 10.0, kind).label is None
+
+
+def _alone(synth: ScanSynthesizer, placed: PlacedItem) -> np.ndarray:
+    """Noise- and blur-free render of one item alone: the pixels it attenuates."""
+    import dataclasses
+
+    sharp = dataclasses.replace(synth.profile, blur_sigma_high_px=0.0, blur_sigma_low_px=0.0)
+    scene = Scene(synth.width, synth.height, synth.ppc, [placed])
+    from wildxray.xray.detector import apply_detector
+    from wildxray.xray.scene import rasterise
+
+    basis = rasterise(scene, synth.coefficients)
+    raw = apply_detector(synth.lut.transmission(basis[0], basis[1]), sharp, np.random.default_rng(0), noise=False)
+    return raw[..., 1] < 65535
+
+
+def test_boxes_are_tight_around_each_visible_footprint(small_cfg):
+    cfg = small_cfg.copy()
+    cfg.clean_fraction = 0.0
+    synth = ScanSynthesizer(cfg)
+    checked = 0
+    for seed in range(6):
+        scene = synth.draw_scene(np.random.default_rng(seed))
+        scan = synth.sample(np.random.default_rng(seed))
+        expected = []
+        for placed in scene.contraband():
+            mask = _alone(synth, placed)
+            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            box = [cols[0], rows[0], cols[-1] + 1, rows[-1] + 1]
+            fb = footprint_box(placed, synth.width, synth.height)
+            # the footprint threshold (1e-3 cm) may drop a faint anti-aliased rim pixel
+            np.testing.assert_allclose(fb[0], box, atol=1)
+            if fb[1] >= synth.content["min_visible_pixels"]:
+                expected.append(fb[0])
+            checked += 1
+        np.testing.assert_array_equal(scan.target.boxes, np.array(expected, np.float32).reshape(-1, 4))
+        assert len(scan.target.boxes) >= 1
+        b = scan.target.boxes
+        assert np.all(b[:, 0] >= 0) and np.all(b[:, 2] <= synth.width) and np.all(b[:, 3] <= synth.height)
+        assert np.all(b[:, 2] > b[:, 0]) and np.all(b[:, 3] > b[:, 1])
+    assert checked >= 6
+
+
+def test_clean_parcels_carry_no_box_but_still_have_content(small_cfg):
+    cfg = small_cfg.copy()
+    cfg.clean_fraction = 1.0
+    synth = ScanSynthesizer(cfg)
+    for seed in range(4):
+        scan = synth.sample(np.random.default_rng(seed))
+        assert scan.target.is_clean
+        assert (scan.raw[..., 0] < 60000).mean() > 0.05, "a clean parcel is not an empty belt"
+        assert scan.raw.dtype == np.uint16 and scan.raw.shape == (240, 320, 2)
+        assert scan.image.dtype == np.uint8 and scan.image.shape == (240, 320, 3)
+
+
+def test_clean_share_follows_config(synthesizer):
+    n_clean = sum(synthesizer.sample(np.random.default_rng([9, i])).target.is_clean for i in range(40))
+    assert 10 <= n_clean <= 30  # default 0.5
+
+
+def test_same_seed_gives_byte_identical_files(tmp_path, small_cfg):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_dataset(a, 3, 7, small_cfg, progress=False)
+    write_dataset(b, 3, 7, small_cfg, progress=False)
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert len(files) == 3 + 3 + 2
+    for rel in files:
+        assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
+    write_dataset(tmp_path / "c", 1, 8, small_cfg, progress=False)
+    assert (tmp_path / "c/raw/000000.tiff").read_bytes() != (a / "raw/000000.tiff").read_bytes()
+
+
+def test_written_dataset_is_valid_coco(tmp_path, small_cfg):
+    import tifffile
+
+    summary = write_dataset(tmp_path, 4, 11, small_cfg, progress=False)
+    coco = json.loads((tmp_path / "annotations.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == list(CLASS_NAMES)
+    by_image = {im["id"]: im for im in coco["images"]}
+    for im in coco["images"]:
+        assert im["modality"] == "xray" and im["scanner"] == "default" and isinstance(im["contraband"], bool)
+        raw = tifffile.imread(tmp_path / im["raw_file"])
+        assert raw.shape == (im["height"], im["width"], 2) and raw.dtype == np.uint16
+    for ann in coco["annotations"]:
+        im = by_image[ann["image_id"]]
+        x, y, w, h = ann["bbox"]
+        assert w > 0 and h > 0 and x >= 0 and y >= 0 and x + w <= im["width"] and y + h <= im["height"]
+        assert im["contraband"]
+    assert sum(summary["instances"].values()) == len(coco["annotations"])
+    assert summary["clean_parcels"] == sum(not im["contraband"] for im in coco["images"])
