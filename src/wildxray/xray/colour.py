@@ -105,15 +105,19 @@ def colour_from_attenuation(
     a_high = np.maximum(np.asarray(a_high, np.float64), 0.0)
     a_low = np.maximum(np.asarray(a_low, np.float64), 0.0)
     u = material_coordinate(a_high, a_low, bands)
-    # Soft hue transitions (width 0.2 in u) so mixed overlaps blend as on real screens.
-    w_inorg = np.clip((u - 0.9) / 0.2, 0, 1) * (1 - np.clip((u - 1.9) / 0.2, 0, 1))
+    # Organic -> inorganic blends over a wide band of u (smoothstep 0.7..1.7) so bone, ivory and
+    # organic/metal overlaps show the green-orange "mixed" tint of real screens; metal is sharper.
+    x = np.clip((u - 0.7) / 1.0, 0, 1)
+    w_mix = x * x * (3 - 2 * x)
     w_metal = np.clip((u - 1.9) / 0.2, 0, 1)
+    w_inorg = w_mix * (1 - w_metal)
     w_org = 1 - w_inorg - w_metal
     hue = w_org[..., None] * pal[0] + w_inorg[..., None] * pal[1] + w_metal[..., None] * pal[2]
     mean_a = 0.5 * (a_high + a_low)
-    # Thin objects are pale (the ratio is also noisy there); thick ones saturated and dark.
-    sat = np.clip(mean_a / 0.35, 0.0, 1.0)[..., None]
-    light = np.exp(-0.55 * np.maximum(mean_a - 0.15, 0.0))[..., None]
+    # Thin objects are pale (the ratio is also noisy there); colour builds up slowly with attenuation
+    # and only thick stacks go dark, as on operator screens where a 10 cm bottle is still mid-orange.
+    sat = (np.clip(mean_a / 0.9, 0.0, 1.0) ** 0.7)[..., None]
+    light = np.exp(-0.32 * np.maximum(mean_a - 0.45, 0.0))[..., None]
     rgb = (255.0 * (1 - sat) + hue * sat) * light
     opaque = (a_low >= bands.opaque_low_attenuation)[..., None]
     rgb = np.where(opaque, 0.0, rgb)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from wildxray.data.io import write_dual_energy_tiff
 from wildxray.types import CLASS_NAMES, COCO_CATEGORIES, Target
 from wildxray.xray.colour import ColourBands, default_bands, encode_dual_energy
 from wildxray.xray.config import profile_of
@@ -104,17 +105,6 @@ def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
         raise OSError(f"could not write {path}")
 
 
-def write_raw_tiff(path: Path, raw: np.ndarray) -> None:
-    """HxWx2 uint16 (high, low) as one contiguous 2-sample TIFF, no timestamps (byte-reproducible).
-
-    The project's reader is ``wildxray.data.io.read_image``; this writer keeps ``xray`` free of that
-    dependency while it lands (same layout as ``data.io.write_dual_energy_tiff``)."""
-    import tifffile
-
-    tifffile.imwrite(path, raw, photometric="minisblack", planarconfig="contig", metadata=None,
-                     description="wildxray dual-energy raw: channels (high, low), 65535 = transmission 1")
-
-
 def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bool = True) -> dict:
     """Write ``n`` scans: annotations.json (COCO), images/*.png, raw/*.tiff, summary.json.
 
@@ -134,7 +124,7 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
         scan = synth.sample(np.random.default_rng([seed, i]), image_id=i + 1)
         stem = f"{i:06d}"
         _write_png(out / "images" / f"{stem}.png", scan.image, compression)
-        write_raw_tiff(out / "raw" / f"{stem}.tiff", scan.raw)
+        write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan.raw)
         images.append({
             "id": i + 1, "file_name": f"images/{stem}.png", "width": synth.width, "height": synth.height,
             "modality": "xray", "scanner": synth.profile.name, "contraband": not scan.target.is_clean,

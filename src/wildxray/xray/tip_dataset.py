@@ -116,7 +116,7 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     from tqdm import tqdm
 
     from wildxray.xray.colour import encode_dual_energy
-    from wildxray.xray.synth import write_raw_tiff
+    from wildxray.data.io import write_dual_energy_tiff
 
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)
@@ -157,7 +157,7 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
                  "modality": "xray", "scanner": "user", "contraband": bool(boxes), "source": str(path)}
         if is_raw:
             (out / "raw").mkdir(exist_ok=True)
-            write_raw_tiff(out / "raw" / f"{stem}.tiff", scan)
+            write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan)
             entry["raw_file"] = f"raw/{stem}.tiff"
         images.append(entry)
         for (x0, y0, x1, y1), label in boxes:

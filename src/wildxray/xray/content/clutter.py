@@ -19,6 +19,11 @@ def clothes(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     mat = "cotton_fabric" if rng.random() < 0.6 else "polyester_fabric"
     depth = rng.uniform(1.5, 6)
     folds = b.smooth_noise(rng, rng.uniform(2, 6), 0.55, 1.25)
+    a = rng.uniform(0, np.pi)
+    period = rng.uniform(3, 8)
+    phase = b.smooth_noise(rng, 8.0, 0.0, 2 * np.pi)  # creases wander, as in a folded garment
+    crease = np.abs(np.sin(np.pi * (b.X * np.cos(a) + b.Y * np.sin(a)) / period + phase))
+    folds = folds * (0.7 + 0.45 * crease ** 0.5) * b.smooth_noise(rng, 0.4, 0.9, 1.1)
     b.polygon(mat, blob_outline(rng, W / 2 + 1, H / 2 + 1, W / 2, H / 2, 10, 0.06), depth * folds, round_cm=1.5)
     if rng.random() < 0.35:  # jeans hardware
         x, y = rng.uniform(3, W - 3), rng.uniform(3, H - 3)
@@ -50,7 +55,12 @@ def book(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     """A book or magazine stack: uniform paper slab, spine, sometimes staples."""
     W, H = rng.uniform(13, 30), rng.uniform(18, 32)
     b = ItemBuilder(W + 2, H + 2, ppc)
-    b.rect("paper", 1, 1, W, H, rng.uniform(0.5, 5), round_cm=0.2, angle_deg=rng.uniform(-3, 3))
+    depth = rng.uniform(0.5, 5)
+    pages = 1.0 + 0.06 * np.sin(2 * np.pi * b.Y / rng.uniform(0.25, 0.5))  # page edges, parallel to the spine
+    b.rect("paper", 1.3, 1.3, W - 0.6, H - 0.6, depth * pages, round_cm=0.15)
+    if rng.random() < 0.6:  # hard cover: two boards and a rounded spine
+        b.rect("cardboard", 1, 1, W, H, 0.5)
+        b.rect("cardboard", 1, 1, 0.8, H, depth * 0.9, round_cm=0.3)
     if rng.random() < 0.3:
         for y in (H * 0.3, H * 0.7):
             b.rect("iron", 1.2, y, 0.1, 1.2, 0.6)
@@ -87,7 +97,9 @@ def laptop(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     case = "aluminium" if rng.random() < 0.5 else "abs"
     b.rect(case, 1, 1, W, H, 0.2 if case == "aluminium" else 0.6, round_cm=0.5)
     b.rect("soda_lime_glass", 1, 1, W, H, 0.05)
-    b.rect("iron", 2, 2, W - 2, H * 0.5, 0.05)  # keyboard plate
+    plate = b.rect(None, 2, 2, W - 2, H * 0.5, 0.03)  # keyboard plate, punched with key holes
+    keys = (np.cos(2 * np.pi * b.X / 1.9) > -0.4) & (np.cos(2 * np.pi * b.Y / 1.9) > -0.4)
+    b.add("iron", plate * (1 - keys))
     if rng.random() < 0.5:  # 18650 cells in a row
         for k in range(int(rng.integers(3, 7))):
             b.tube("li_ion_cell", [(3 + k * 2.0, H - 6), (3 + k * 2.0, H - 0.5)], [0.9, 0.9])
@@ -164,9 +176,15 @@ def cable(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     """A coiled or tangled cable (copper cores in PVC), sometimes with a charger brick."""
     span = rng.uniform(10, 22)
     b = ItemBuilder(span + 4, span + 4, ppc)
-    n = int(rng.integers(20, 60))
-    walk = np.cumsum(rng.normal(0, span / 8, (n, 2)), axis=0)
-    walk = (walk - walk.min(0)) / max(float(np.ptp(walk)), 1e-6) * span + 2
+    # a loosely coiled cable: a few loops of an ellipse whose radius and centre drift smoothly
+    loops = rng.uniform(1.5, 4.0)
+    t = np.linspace(0, 2 * np.pi * loops, int(loops * 24))
+    drift = np.cumsum(rng.normal(0, 0.04, (len(t), 3)), axis=0)
+    rad = span / 2 * (0.75 + 0.25 * np.sin(t * 0.37 + drift[:, 0]))
+    cx, cy = span / 2 + 2 + span * 0.1 * np.sin(drift[:, 1]), span / 2 + 2 + span * 0.1 * np.sin(drift[:, 2])
+    squash = rng.uniform(0.5, 1.0)
+    walk = np.stack([cx + rad * np.cos(t), cy + rad * squash * np.sin(t)], 1)
+    walk = np.clip(walk, 1, span + 3)
     pts = [tuple(p) for p in walk]
     r = rng.uniform(0.15, 0.35)
     b.tube("pvc", pts, r)
@@ -306,11 +324,27 @@ def headphones(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     return b
 
 
+def hardware(rng: np.random.Generator, ppc: float) -> ItemBuilder:
+    """A bag of loose hardware: threaded screws, nails and AA/AAA cells (steel can, zinc/MnO2 core)."""
+    b = ItemBuilder(14, 10, ppc)
+    for _ in range(int(rng.integers(3, 10))):
+        x, y, a, L = rng.uniform(2, 12), rng.uniform(2, 8), rng.uniform(0, np.pi), rng.uniform(1.5, 5)
+        p, q = (x, y), (x + L * math.cos(a), y + L * math.sin(a))
+        b.tube("stainless_steel", [p, q], 0.18)
+        b.ellipsoid("stainless_steel", x, y, 0.4, 0.4, 0.15)  # head
+    for k in range(int(rng.integers(0, 5))):
+        y = 1.5 + 1.5 * k
+        b.tube("alkaline_cell", [(1.5, y), (6.5, y)], 0.7)
+        b.tube("iron", [(1.3, y), (1.5, y)], 0.3)  # + terminal
+    b.add("polyethylene", b.rect(None, 0.5, 0.5, 13, 9, 0.01))
+    return b
+
+
 CLUTTER = {
     "clothes": clothes, "shoes": shoes, "book": book, "phone": phone, "laptop": laptop, "bottle": bottle,
     "can": can, "tool": tool, "cable": cable, "toy": toy, "food": food, "cosmetics": cosmetics,
     "umbrella": umbrella, "keys_coins": keys_coins, "power_bank": power_bank, "glasses_case": glasses_case,
-    "headphones": headphones,
+    "headphones": headphones, "hardware": hardware,
 }
 #: Relative frequency in parcels (clothes and books dominate real parcels).
 CLUTTER_WEIGHTS = {"clothes": 5, "book": 2, "shoes": 1.5, "food": 2, "cosmetics": 1.5, "bottle": 1.5, "cable": 1.5}

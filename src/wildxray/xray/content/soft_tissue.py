@@ -126,6 +126,21 @@ def _spine(b: ItemBuilder, pts: list[tuple[float, float]], r: float, step: float
         b.ellipsoid("cortical_bone", float(x), float(y), r, r * 0.8, r * 1.6)
 
 
+def _ribs(b: ItemBuilder, pts: list[tuple[float, float]], half_len: float, r: float) -> None:
+    """Thin curved bone ribs on both sides of a path, perpendicular to it (the ladder an inspector
+    reads as a skeleton)."""
+    for i in range(1, len(pts) - 1):
+        (x0, y0), (x1, y1) = pts[i - 1], pts[i + 1]
+        dx, dy = x1 - x0, y1 - y0
+        n = math.hypot(dx, dy) or 1.0
+        nx, ny, tx, ty = -dy / n, dx / n, dx / n, dy / n
+        x, y = pts[i]
+        for side in (-1, 1):
+            mid = (x + side * nx * half_len * 0.6 - tx * half_len * 0.15, y + side * ny * half_len * 0.6 - ty * half_len * 0.15)
+            end = (x + side * nx * half_len - tx * half_len * 0.35, y + side * ny * half_len - ty * half_len * 0.35)
+            b.tube("cortical_bone", [(x, y), mid, end], r)
+
+
 def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -> ItemBuilder:
     """Lizard: body, tail and head of soft tissue, lungs, vertebral column, limb bones."""
     L = rng.uniform(12, 40)  # snout to tail tip
@@ -139,6 +154,8 @@ def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") 
     b.tube(material, spine, radii, depth_scale=0.7)
     b.carve(material, b.ellipsoid(None, *spine[3], L * 0.09, body_r * 0.5, body_r * 0.6))
     _spine(b, spine[1:], body_r * 0.14, body_r * 0.3)
+    trunk = [(float(x), float(y)) for x, y in np.linspace(spine[2], spine[6], 9)]
+    _ribs(b, trunk, body_r * 0.85, max(0.04, body_r * 0.05))
     for f, side in ((0.22, 1), (0.22, -1), (0.45, 1), (0.45, -1)):
         x0, y0 = spine[int(f * 11)]
         p1 = (x0 + rng.uniform(-1, 1), y0 + side * body_r * 2.2)
@@ -163,6 +180,7 @@ def snake(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") -
     radii[-n // 8:] *= np.linspace(1, 0.2, len(radii[-n // 8:]))
     b.tube(material, pts, radii, depth_scale=0.8)
     _spine(b, pts, r * 0.15, r * 0.35)
+    _ribs(b, pts[: int(len(pts) * 0.85)], r * 0.8, max(0.04, r * 0.05))
     return b
 
 
