@@ -1,0 +1,203 @@
+"""Choose per-class operating thresholds for a target false-alarm rate (numpy only).
+
+Problem: on a validation set, pick a raw-score threshold per class so that the share of clean
+parcels that alarm (a parcel alarms when any detection reaches its class threshold,
+:func:`wildxray.runtime.decision.parcel_decision`) is at most the target, while as many contraband
+parcels as possible alarm.
+
+Search: with n clean parcels at most ``floor(target * n)`` may alarm. Start from the lowest
+threshold shared by all classes that keeps within that budget, then coordinate ascent: for one
+class at a time, with the others fixed, try every distinct validation score of that class (and
+"above all of them") and keep the best (most contraband parcels caught, then fewest false alarms);
+repeat until nothing improves. The result is never worse than the best shared threshold; it is a
+local optimum, not a proven global one. A threshold equals a validation score, and a detection
+alarms at ``score >= threshold``.
+
+When ``n * target < 1`` a single false alarm already exceeds the target: the thresholds then
+allow no false alarm on the validation set, and the result says ``achievable = False`` (the set is
+too small to show the target rate).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from wildxray.evaluation.records import ParcelRecord
+from wildxray.runtime.decision import parcel_decision
+
+_EPS = 1e-9
+_MAX_SWEEPS = 50
+
+
+class CalibrationError(ValueError):
+    """The validation set cannot calibrate anything (no clean or no contraband parcel)."""
+
+
+@dataclass
+class OperatingPoint:
+    """Calibrated thresholds and how they did on the validation set.
+
+    thresholds: ``{class: raw score threshold}``. false_alarm_rate / detection_rate: achieved on
+    the validation set with exactly these thresholds (through ``parcel_decision``).
+    achievable: False when the validation set cannot show ``target_far`` (reason says why).
+    """
+
+    thresholds: dict[str, float]
+    target_far: float
+    achievable: bool
+    reason: str
+    false_alarm_rate: float
+    detection_rate: float
+    n_clean: int
+    n_contraband: int
+    false_alarms: int
+    allowed_false_alarms: int
+    shared_threshold: float
+    per_class_detection_rate: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_card(self) -> dict:
+        """The model card's ``operating_point`` block (docs/internals.md)."""
+        validation = {k: v for k, v in self.to_dict().items() if k not in ("thresholds", "target_far")}
+        return {
+            "thresholds": dict(self.thresholds),
+            "calibrated": True,
+            "target_false_alarm_rate": self.target_far,
+            "validation": validation,
+        }
+
+
+def _score_matrix(records: Sequence[ParcelRecord], n_classes: int) -> np.ndarray:
+    """Highest raw score per parcel and class: float64 [P, C], -inf where the class was not detected."""
+    m = np.full((len(records), n_classes), -np.inf)
+    for i, rec in enumerate(records):
+        det = rec.detections
+        if len(det):
+            np.maximum.at(m[i], det.labels, det.scores.astype(np.float64))
+    return m
+
+
+def _above_all(values: np.ndarray) -> float:
+    """A threshold no validation score reaches (1.0 when the class was never detected).
+
+    Capped at 1.0 (the model card's range): a score of exactly 1.0 cannot be switched off."""
+    finite = values[np.isfinite(values)]
+    return min(float(np.nextafter(finite.max(), np.inf)), 1.0) if finite.size else 1.0
+
+
+def _count(alarm: np.ndarray, clean: np.ndarray) -> tuple[int, int]:
+    """(contraband parcels alarmed, clean parcels alarmed)."""
+    return int(alarm[~clean].sum()), int(alarm[clean].sum())
+
+
+def calibrate_operating_point(
+    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01
+) -> OperatingPoint:
+    """Per-class thresholds maximising parcel detection with clean-parcel FAR <= ``target_far``.
+
+    records: validation parcels with their detections (any frame; only scores and labels are used).
+    Raises CalibrationError when there is no clean or no contraband parcel.
+    """
+    if not 0.0 <= target_far < 1.0:
+        raise ValueError(f"target false-alarm rate must be in [0, 1), got {target_far}")
+    clean = np.array([r.is_clean for r in records], bool)
+    n_clean, n_pos = int(clean.sum()), int((~clean).sum())
+    if n_clean == 0 or n_pos == 0:
+        raise CalibrationError(
+            f"calibration needs clean and contraband parcels; the validation set has {n_clean} clean "
+            f"and {n_pos} contraband parcels"
+        )
+    budget = int(math.floor(target_far * n_clean + _EPS))
+    m = _score_matrix(records, len(class_names))  # [P, C]
+
+    # Shared start: lowest common threshold with at most `budget` clean parcels alarmed.
+    parcel_max = m.max(axis=1)  # [P]
+    clean_desc = np.sort(parcel_max[clean])[::-1]
+    if budget >= n_clean:
+        shared = float(np.min(parcel_max[np.isfinite(parcel_max)], initial=1.0))
+    else:
+        # Anything at or below the (budget+1)-th highest clean score would alarm one too many.
+        bar = clean_desc[budget]
+        higher = np.unique(m[np.isfinite(m) & (m > bar)])
+        shared = float(higher.min()) if higher.size else _above_all(m.ravel())
+    t = np.full(len(class_names), shared)
+    best = _count((m >= t).any(axis=1), clean)
+
+    for _ in range(_MAX_SWEEPS):
+        improved = False
+        for c in range(len(class_names)):
+            others = np.delete(np.arange(len(class_names)), c)
+            other_alarm = (m[:, others] >= t[others]).any(axis=1)  # [P]
+            base_det, base_fa = _count(other_alarm, clean)
+            free = ~other_alarm
+            col = m[:, c]
+            cand = np.append(np.unique(col[np.isfinite(col)]), _above_all(col))  # ascending
+            # Parcels each candidate adds on top of the other classes' alarms (score >= candidate).
+            pos_sorted = np.sort(col[free & ~clean])
+            neg_sorted = np.sort(col[free & clean])
+            det = base_det + len(pos_sorted) - np.searchsorted(pos_sorted, cand, side="left")
+            fa = base_fa + len(neg_sorted) - np.searchsorted(neg_sorted, cand, side="left")
+            ok = fa <= budget
+            if not ok.any():
+                continue
+            # Most detections, then fewest false alarms, then the highest threshold.
+            key = np.lexsort((cand, -fa, det))  # last key is primary; ascending
+            key = key[ok[key]]
+            j = key[-1]
+            if (det[j], -fa[j]) > (best[0], -best[1]):
+                t[c] = cand[j]
+                best = (int(det[j]), int(fa[j]))
+                improved = True
+        if not improved:
+            break
+
+    thresholds = {n: float(v) for n, v in zip(class_names, t)}
+    # Report what the station will do: the figures come from parcel_decision itself.
+    decisions = [parcel_decision(r.detections, class_names, thresholds) for r in records]
+    alarm = np.array([d.alarm for d in decisions], bool)
+    det_n, fa_n = _count(alarm, clean)
+    per_class: dict[str, float | None] = {}
+    for k, name in enumerate(class_names):
+        holders = [i for i, r in enumerate(records) if k in r.target.labels]
+        per_class[name] = (
+            sum(name in decisions[i].alarm_classes for i in holders) / len(holders) if holders else None
+        )
+
+    achievable = n_clean * target_far >= 1.0 - _EPS
+    if not achievable:
+        reason = (
+            f"with {n_clean} clean parcels the smallest non-zero false-alarm rate is 1/{n_clean} = "
+            f"{100.0 / n_clean:.2f} %, above the target {100.0 * target_far:.2f} %; the thresholds allow "
+            f"no false alarm on this set, so the target rate is not shown. Calibrate on at least "
+            f"{math.ceil(1.0 / target_far - _EPS) if target_far > 0 else 'infinitely many'} clean parcels."
+        )
+    elif fa_n > budget:
+        reason = (
+            f"{fa_n} of {n_clean} clean parcels alarm even at the strictest thresholds (scores of 1.0), "
+            f"more than the {budget} the target allows"
+        )
+        achievable = False
+    elif det_n == 0:
+        reason = "the target is met only by letting nothing alarm: no contraband parcel is detected"
+    else:
+        reason = ""
+    return OperatingPoint(
+        thresholds=thresholds,
+        target_far=float(target_far),
+        achievable=achievable,
+        reason=reason,
+        false_alarm_rate=fa_n / n_clean,
+        detection_rate=det_n / n_pos,
+        n_clean=n_clean,
+        n_contraband=n_pos,
+        false_alarms=fa_n,
+        allowed_false_alarms=budget,
+        shared_threshold=shared,
+        per_class_detection_rate=per_class,
+    )

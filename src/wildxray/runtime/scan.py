@@ -1,0 +1,106 @@
+"""One scan, end to end: file -> pixels -> detections -> parcel decision -> result folder.
+
+Shared by ``wildxray predict`` and the station so both write identical results. Never raises for a
+bad input file: an unreadable image becomes an ``error`` result naming the cause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wildxray.runtime.result import build_result, error_result, write_result
+from wildxray.runtime.session import OnnxDetector
+
+#: 64 MP: a 2,000 px wide belt scan 32,000 px long still passes; a decompression bomb does not.
+DEFAULT_MAX_PIXELS = 64_000_000
+
+
+@dataclass
+class ScanOutcome:
+    """What happened to one scan: the result dict (already written) and where it went."""
+
+    result: dict[str, Any]
+    json_path: Path
+
+    @property
+    def decision(self) -> str:
+        return str(self.result["decision"])
+
+    @property
+    def error_code(self) -> str | None:
+        err = self.result.get("error")
+        return None if err is None else str(err["code"])
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file's bytes, or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, scan_id: str, *,
+                 source_path: str | None = None, source_name: str | None = None,
+                 received_at: str | None = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, extra_timings: dict[str, float] | None = None,
+                 fsync: bool = True) -> ScanOutcome:
+    """Predict one image file and write ``out_dir/<scan_id>.json`` + images.
+
+    path: the file to read (may be a work copy); source_path: what the result names as the source
+    (defaults to ``path``), source_name its file name (default: the last part of source_path).
+    Errors reading or predicting the image give an ``error`` result.
+    """
+    from wildxray.data.errors import ImageReadError
+    from wildxray.data.io import read_image, to_model_image
+    from wildxray.runtime.decision import parcel_decision
+    from wildxray.runtime.overlay import draw_overlay
+
+    path = Path(path)
+    src = str(source_path if source_path is not None else path)
+    timings: dict[str, float] = dict(extra_timings or {})
+    t0 = time.perf_counter()
+    sha = file_sha256(path)
+    shown = source_name if source_name is not None else Path(src).name  # the name operators know
+    common = dict(scan_id=scan_id, source_path=src, input_sha256=sha, model=detector.info,
+                  card=detector.card, received_at=received_at, source_name=source_name)
+    try:
+        raw = read_image(path, max_pixels=max_pixels)
+        t1 = time.perf_counter()
+        modality_hint = detector.card.get("modality")
+        rgb, modality = to_model_image(raw, modality_hint if modality_hint in ("xray", "photo") else "xray")
+        t2 = time.perf_counter()
+        dets = detector.predict(rgb)
+        t3 = time.perf_counter()
+        dec = parcel_decision(dets, detector.class_names, detector.thresholds)
+    except ImageReadError as exc:
+        timings["read"] = (time.perf_counter() - t0) * 1e3
+        timings["total"] = timings["read"] + sum(v for k, v in (extra_timings or {}).items())
+        result = error_result(code=exc.code, message=f"{shown}: {exc.message}", timings_ms=timings, **common)
+        return ScanOutcome(result, write_result(out_dir, result, fsync=fsync))
+    except Exception as exc:  # noqa: BLE001 - a scan must never take the station down
+        # e.g. an OpenCV/onnxruntime failure on a strange image; the cause travels in the result.
+        timings["total"] = (time.perf_counter() - t0) * 1e3
+        result = error_result(code="predict_failed", message=f"{shown}: {type(exc).__name__}: {exc}",
+                              timings_ms=timings, **common)
+        return ScanOutcome(result, write_result(out_dir, result, fsync=fsync))
+    timings.update(read=(t1 - t0) * 1e3, encode=(t2 - t1) * 1e3, infer=(t3 - t2) * 1e3)
+    result = build_result(modality=modality, image_hw=rgb.shape[:2], detections=dets,
+                          class_names=detector.class_names, decision=dec.decision,
+                          alarm_classes=dec.alarm_classes, parcel_score=dec.parcel_score,
+                          timings_ms=timings, **common)
+    overlay = draw_overlay(rgb, dets, detector.class_names, dec.alarm_classes)
+    is_raw = raw.ndim == 3 and raw.shape[2] == 2
+    # Timings stop before the image files are written: the JSON carries them and is written last.
+    result["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1e3
+                                          + sum((extra_timings or {}).values()), 3)
+    json_path = write_result(out_dir, result, overlay, rgb, raw if is_raw else None, fsync=fsync)
+    return ScanOutcome(result, json_path)
