@@ -1,0 +1,173 @@
+"""``wildxray station``: the hot-folder + HTTP inference service that runs beside a scanner.
+
+Torch-free: numpy, OpenCV, onnxruntime, tifffile/pydicom and the standard library only.
+
+    wildxray station --model export/model.onnx --watch /scans/in --out /scans/results
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+TOKEN_ENV = "WILDXRAY_STATION_TOKEN"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="wildxray station",
+        description="Watch a folder for parcel scans (PNG/JPEG, 16-bit dual-energy TIFF, DICOM/DICOS), "
+                    "predict each exactly once with an exported ONNX model, decide alarm/clear at the "
+                    "model card's operating point, and write OUT/<scan_id>.json + overlay PNG. Inputs move "
+                    "to an archive (or quarantine, when unreadable). An HTTP API (uploads, results, "
+                    "/healthz, /metrics, /openapi.json) listens on 127.0.0.1:8080 by default. "
+                    "SIGTERM finishes the scan in hand and exits; SIGHUP reloads --model.",
+        epilog=f"A non-loopback --http address requires a bearer token: --token-file FILE or ${TOKEN_ENV}.")
+    p.add_argument("--model", required=True, type=Path, help=".onnx model with its model card")
+    p.add_argument("--watch", required=True, type=Path, help="hot folder the scanner writes into")
+    p.add_argument("--out", required=True, type=Path, help="results folder (the inspector viewer reads it)")
+    p.add_argument("--http", default="127.0.0.1:8080",
+                   help="HOST:PORT to serve the API on (port 0: any free port), or 'off' (default 127.0.0.1:8080)")
+    p.add_argument("--token-file", type=Path, help=f"file holding the bearer token (else ${TOKEN_ENV})")
+    p.add_argument("--max-upload-mb", type=float, default=64.0, help="largest accepted upload (default 64 MB)")
+    p.add_argument("--archive", type=Path, help="processed inputs (default WATCH/archive)")
+    p.add_argument("--quarantine", type=Path, help="unreadable inputs (default WATCH/quarantine)")
+    p.add_argument("--state", type=Path, help="journal and lock folder (default OUT/.station)")
+    p.add_argument("--workers", type=int, default=2, help="scans predicted in parallel (default 2)")
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker (default 1)")
+    p.add_argument("--settle-ms", type=float, default=100.0,
+                   help="a file is taken once unmodified this long (default 100 ms); writers using "
+                        "*.part/*.tmp names and a final rename are always safe")
+    p.add_argument("--poll-ms", type=float, default=20.0, help="hot-folder poll interval (default 20 ms)")
+    p.add_argument("--max-pixels", type=int, default=None, help="decompression-bomb guard (default 64e6 pixels)")
+    p.add_argument("--no-fsync", action="store_true", help="do not fsync result JSONs (faster, less safe on power loss)")
+    p.add_argument("--viewer", default="off",
+                   help="also serve the inspector viewer on HOST:PORT over --out (default off; it has its own "
+                        "inspector logins: see 'wildxray viewer --help')")
+    p.add_argument("--viewer-db", type=Path, help="verdicts database for --viewer (default OUT/.station/verdicts.sqlite)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def parse_http(text: str) -> tuple[str, int] | None:
+    """``HOST:PORT`` / ``:PORT`` / ``[::1]:PORT`` / ``off`` -> (host, port) or None."""
+    if text.lower() in ("off", "none", "no"):
+        return None
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError(f"--http must be HOST:PORT or 'off', got {text!r}")
+    host = host.strip("[]") or "127.0.0.1"
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def read_token(token_file: Path | None) -> str | None:
+    if token_file is not None:
+        token = token_file.read_text().strip()
+        if not token:
+            raise ValueError(f"{token_file}: token file is empty")
+        return token
+    return os.environ.get(TOKEN_ENV) or None
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        http = parse_http(args.http)
+        viewer_at = parse_http(args.viewer)
+        token = read_token(args.token_file)
+    except (ValueError, OSError) as exc:
+        print(f"wildxray station: {exc}", file=sys.stderr)
+        return 2
+    if http and not is_loopback(http[0]) and not token:
+        print(f"wildxray station: refusing to listen on {http[0]} without a bearer token "
+              f"(give --token-file or set {TOKEN_ENV}); use 127.0.0.1 for local-only access", file=sys.stderr)
+        return 2
+
+    from wildxray.runtime.card import ModelCardError
+    from wildxray.runtime.scan import DEFAULT_MAX_PIXELS
+    from wildxray.runtime.session import ModelContractError
+    from wildxray.station.service import Station, StationBusyError, StationConfig
+
+    cfg = StationConfig(model=args.model, watch=args.watch, out=args.out, state=args.state, archive=args.archive,
+                        quarantine=args.quarantine, threads=args.threads, workers=args.workers,
+                        settle_s=args.settle_ms / 1e3, poll_s=args.poll_ms / 1e3,
+                        max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS, fsync=not args.no_fsync)
+    station = Station(cfg)
+    try:
+        station.start()
+    except (ModelCardError, ModelContractError, FileNotFoundError, StationBusyError) as exc:
+        print(f"wildxray station: refusing to start: {exc}", file=sys.stderr)
+        return 2
+
+    server = None
+    if http:
+        from wildxray.station.http_api import StationHTTPServer
+
+        try:
+            server = StationHTTPServer(http, station, token, int(args.max_upload_mb * 1e6))
+        except OSError as exc:
+            print(f"wildxray station: cannot listen on {http[0]}:{http[1]}: {exc}", file=sys.stderr)
+            station.stop()
+            return 2
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True).start()
+
+    viewer = None
+    if viewer_at:
+        from wildxray.viewer.app import ViewerApp
+        from wildxray.viewer.server import serve_in_thread
+
+        db = args.viewer_db or (cfg.state or cfg.out / ".station") / "verdicts.sqlite"
+        try:
+            viewer, _ = serve_in_thread(ViewerApp(cfg.out, db), viewer_at[0], viewer_at[1])
+        except OSError as exc:
+            print(f"wildxray station: cannot serve the viewer on {viewer_at[0]}:{viewer_at[1]}: {exc}", file=sys.stderr)
+            if server:
+                server.shutdown()
+            station.stop()
+            return 2
+        print(f"wildxray station: inspector viewer on http://{viewer_at[0]}:{viewer.server_port} (verdicts {db})",
+              flush=True)
+
+    stop = threading.Event()
+    reload_requested = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGHUP, lambda *_: reload_requested.set())
+    det = station.current_detector()
+    where = f"http://{server.server_address[0]}:{server.server_address[1]}" if server else "off"
+    print(f"wildxray station: ready; model {det.name} sha256 {det.sha256}; watching {cfg.watch}; "
+          f"results {cfg.out}; http {where}", flush=True)
+    log = logging.getLogger("wildxray.station")
+    while not stop.is_set():
+        stop.wait(0.2)
+        if reload_requested.is_set():
+            reload_requested.clear()
+            try:
+                station.reload_model()
+            except Exception as exc:  # noqa: BLE001 - keep serving on the old model
+                log.error("SIGHUP reload refused, the old model keeps serving: %s", exc)
+    log.info("stopping: finishing the scans in hand")
+    for srv in (server, viewer):
+        if srv:
+            srv.shutdown()
+            srv.server_close()
+    station.stop()
+    print("wildxray station: stopped", flush=True)
+    return 0

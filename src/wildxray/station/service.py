@@ -1,0 +1,309 @@
+"""The station: hot folder + uploads -> workers -> results, journalled for exactly-once processing.
+
+Threads: one watcher polls the hot folder and claims ready files (journal row first, then a rename
+into the work folder); ``workers`` threads predict claimed scans, uploads first; the HTTP server
+(``http_api``) submits uploads and waits for their result. Each job takes the model in service
+*when it starts*, so a model swap never disturbs a scan in flight, and every result names the
+sha256 of the model that produced it. See ``journal`` for the crash-recovery protocol.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import itertools
+import logging
+import os
+import queue
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wildxray.runtime.result import error_result, new_scan_id, utc_now_iso, write_result
+from wildxray.runtime.scan import DEFAULT_MAX_PIXELS, ScanOutcome, process_file
+from wildxray.runtime.session import OnnxDetector
+from wildxray.station.journal import Journal, ScanRecord
+from wildxray.station.metrics import StationMetrics
+from wildxray.station.watcher import HotFolder
+
+log = logging.getLogger("wildxray.station")
+
+PRIORITY_UPLOAD, PRIORITY_FOLDER = 0, 1
+MAX_REREADS = 3  # a file still changing after this many predictions is taken as it is
+
+
+class StationBusyError(RuntimeError):
+    """Another station process holds this state folder."""
+
+
+@dataclass
+class StationConfig:
+    """Everything a station needs; folders are created when missing.
+
+    watch: hot folder; out: results folder; state: journal + lock (default ``OUT/.station``);
+    archive/quarantine: where processed / unreadable inputs go (default ``WATCH/archive`` and
+    ``WATCH/quarantine``, on the hot folder's file system so moves are atomic renames).
+    """
+
+    model: Path
+    watch: Path
+    out: Path
+    state: Path | None = None
+    archive: Path | None = None
+    quarantine: Path | None = None
+    threads: int | None = 1
+    workers: int = 2
+    settle_s: float = 0.1
+    poll_s: float = 0.02
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    fsync: bool = True
+
+    def __post_init__(self) -> None:
+        self.model, self.watch, self.out = Path(self.model), Path(self.watch).resolve(), Path(self.out).resolve()
+        self.state = Path(self.state).resolve() if self.state else self.out / ".station"
+        self.archive = Path(self.archive).resolve() if self.archive else self.watch / "archive"
+        self.quarantine = Path(self.quarantine).resolve() if self.quarantine else self.watch / "quarantine"
+
+    @property
+    def work(self) -> Path:
+        # Inside the hot folder (a dot-folder the watcher ignores): the claim rename stays atomic.
+        return self.watch / ".wildxray-work"
+
+
+@dataclass
+class Job:
+    """A claimed scan waiting for, or held by, a worker."""
+
+    record: ScanRecord
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: ScanOutcome | None = None
+
+
+def safe_name(name: str, limit: int = 100) -> str:
+    """A client/file name reduced to ``[A-Za-z0-9._-]`` (no separators, no leading dots)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
+    return cleaned[:limit] or "upload"
+
+
+class Station:
+    """One running station. ``start()``, then ``submit_upload``/``reload_model``; ``stop()`` drains."""
+
+    def __init__(self, cfg: StationConfig) -> None:
+        self.cfg = cfg
+        self.metrics = StationMetrics()
+        self._queue: queue.PriorityQueue[tuple[int, int, Job]] = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._model_lock = threading.Lock()
+        self._lock_fh: Any = None
+        self.detector: OnnxDetector | None = None
+        self.journal: Journal | None = None
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        cfg = self.cfg
+        for d in (cfg.watch, cfg.out, cfg.state, cfg.work, cfg.archive, cfg.quarantine):
+            d.mkdir(parents=True, exist_ok=True)
+        self._lock_fh = open(cfg.state / "station.lock", "a+")
+        try:
+            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise StationBusyError(f"{cfg.state}: another station is running on this results folder") from exc
+        self.detector = OnnxDetector(cfg.model, threads=cfg.threads)  # raises on a bad card: refused
+        self.journal = Journal(cfg.state / "journal.sqlite")
+        self._recover()
+        for i in range(max(1, cfg.workers)):
+            self._spawn(self._work_loop, f"worker-{i}")
+        self._spawn(self._watch_loop, "watcher")
+
+    def _spawn(self, target: Any, name: str) -> None:
+        t = threading.Thread(target=target, name=name, daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop taking scans; each worker finishes the scan in hand. Queued scans stay claimed on disk
+        (they resume at the next start); waiting uploads are released without a result."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout)
+        while True:
+            try:
+                _, _, job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            job.done.set()
+        if self.journal:
+            self.journal.close()
+        if self._lock_fh:
+            self._lock_fh.close()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def queue_depth(self) -> int:
+        return self._queue.qsize()
+
+    # -- model swap --------------------------------------------------------------------------
+    def reload_model(self, path: str | Path | None = None) -> dict[str, Any]:
+        """Load ``path`` (default: the configured model) and swap it in; the old model keeps serving
+        if the new one is refused (the exception propagates). Returns the new model's info."""
+        try:
+            new = OnnxDetector(Path(path) if path else self.cfg.model, threads=self.cfg.threads)
+        except Exception:
+            self.metrics.observe_reload(False)
+            raise
+        with self._model_lock:
+            self.detector = new  # jobs already running keep the reference they took
+        self.metrics.observe_reload(True)
+        log.info("model swapped in: %s sha256=%s", new.name, new.sha256)
+        return new.info
+
+    def current_detector(self) -> OnnxDetector:
+        with self._model_lock:
+            assert self.detector is not None
+            return self.detector
+
+    # -- intake --------------------------------------------------------------------------------
+    def _enqueue(self, job: Job, priority: int) -> None:
+        self._queue.put((priority, next(self._seq), job))
+
+    def _claim(self, rec: ScanRecord, source: Path) -> None:
+        """Journal first, then move: after a crash the row tells where the input went."""
+        assert self.journal is not None
+        self.journal.claim(rec)
+        os.replace(source, rec.work_path)
+
+    def _watch_loop(self) -> None:
+        folder = HotFolder(self.cfg.watch, self.cfg.settle_s)
+        while not self._stop.is_set():
+            try:
+                for f in folder.ready():
+                    if self._stop.is_set():
+                        break
+                    sid = new_scan_id()
+                    suffix = "." + safe_name(f.path.suffix[1:], 16) if f.path.suffix else ""
+                    rec = ScanRecord(scan_id=sid, origin="folder", source_name=f.path.name,
+                                     source_path=str(f.path), work_path=str(self.cfg.work / f"{sid}{suffix}"),
+                                     size=f.size, mtime_ns=f.mtime_ns, arrived_unix=time.time(),
+                                     received_at=utc_now_iso())
+                    try:
+                        self._claim(rec, f.path)
+                    except FileNotFoundError:  # vanished between listing and claim: nothing to do
+                        assert self.journal is not None
+                        self.journal.finish(sid, "error", None, "vanished", None, None)
+                        continue
+                    self._enqueue(Job(rec), PRIORITY_FOLDER)
+            except Exception:  # the watcher must outlive any surprise (e.g. a share going away)
+                log.exception("hot-folder poll failed; retrying")
+                time.sleep(1.0)
+            self._stop.wait(self.cfg.poll_s)
+
+    def submit_upload(self, data: bytes, filename: str) -> Job:
+        """Take an uploaded image: write it to the work folder, journal it, queue it first."""
+        if self._stop.is_set():
+            raise RuntimeError("station is shutting down")
+        sid = new_scan_id()
+        name = safe_name(filename)
+        suffix = Path(name).suffix if len(Path(name).suffix) <= 8 else ""
+        work = self.cfg.work / f"{sid}{suffix}"
+        tmp = self.cfg.work / f".{sid}.upload"  # written, then journalled, then renamed into place
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        rec = ScanRecord(scan_id=sid, origin="http", source_name=name, source_path=f"upload:{name}",
+                         work_path=str(work), size=len(data), mtime_ns=None, arrived_unix=time.time(),
+                         received_at=utc_now_iso())
+        self._claim(rec, tmp)
+        job = Job(rec)
+        self._enqueue(job, PRIORITY_UPLOAD)
+        return job
+
+    # -- processing ----------------------------------------------------------------------------
+    def _work_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                _, _, job = self._queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            self.metrics.scan_started()
+            try:
+                self._process(job)
+            except Exception:  # never lose the worker; the job stays claimed and resumes on restart
+                log.exception("scan %s failed unexpectedly", job.record.scan_id)
+            finally:
+                self.metrics.scan_ended()
+                job.done.set()
+
+    def _process(self, job: Job) -> None:
+        rec = job.record
+        work = Path(rec.work_path)
+        detector = self.current_detector()  # this scan finishes on this model, whatever swaps meanwhile
+        for attempt in range(MAX_REREADS):
+            before = _stat(work)
+            queued_ms = max(0.0, (time.time() - rec.arrived_unix) * 1e3)
+            job.outcome = process_file(detector, work, self.cfg.out, rec.scan_id, source_path=rec.source_path,
+                                       source_name=rec.source_name, received_at=rec.received_at,
+                                       max_pixels=self.cfg.max_pixels,
+                                       extra_timings={"queue": queued_ms}, fsync=self.cfg.fsync)
+            if _stat(work) == before:
+                break
+            log.warning("%s changed while being read (attempt %d); predicting again", rec.source_name, attempt + 1)
+            time.sleep(self.cfg.settle_s)
+        self._finish(rec, job.outcome.result)
+
+    def _finish(self, rec: ScanRecord, result: dict[str, Any]) -> None:
+        """Move the input to archive/quarantine and close the journal row (result already on disk)."""
+        assert self.journal is not None
+        decision = result["decision"]
+        err = (result.get("error") or {}).get("code")
+        dest_dir = self.cfg.quarantine if decision == "error" else self.cfg.archive
+        dest = dest_dir / f"{rec.scan_id}__{safe_name(rec.source_name)}"
+        work = Path(rec.work_path)
+        if work.exists():
+            shutil.move(str(work), str(dest))  # a rename on the same file system
+        self.journal.finish(rec.scan_id, "error" if decision == "error" else "done", decision, err,
+                            result["model"]["sha256"], str(dest))
+        self.metrics.observe_scan(rec.origin, decision, list(result.get("alarm_classes", [])), err,
+                                  time.time() - rec.arrived_unix)
+
+    # -- crash recovery ------------------------------------------------------------------------
+    def _recover(self) -> None:
+        """Resume every claimed scan from what is on disk (see ``journal``)."""
+        assert self.journal is not None
+        import json
+
+        for rec in self.journal.unfinished():
+            result_path = self.cfg.out / f"{rec.scan_id}.json"
+            work = Path(rec.work_path)
+            if result_path.exists():
+                self._finish(rec, json.loads(result_path.read_text()))
+            elif work.exists():
+                self._enqueue(Job(rec), PRIORITY_UPLOAD if rec.origin == "http" else PRIORITY_FOLDER)
+            elif rec.origin == "folder" and Path(rec.source_path).exists():
+                os.replace(rec.source_path, work)  # the crash came between journal and rename
+                self._enqueue(Job(rec), PRIORITY_FOLDER)
+            else:
+                det = self.current_detector()
+                res = error_result(scan_id=rec.scan_id, source_path=rec.source_path, input_sha256=None,
+                                   model=det.info, card=det.card, code="input_missing",
+                                   source_name=rec.source_name,
+                                   message=f"{rec.source_name}: the input disappeared before it was predicted",
+                                   received_at=rec.received_at)
+                write_result(self.cfg.out, res, fsync=self.cfg.fsync)
+                self._finish(rec, res)
+        n = self.queue_depth()
+        if n:
+            log.info("resuming %d scan(s) interrupted by the last shutdown", n)
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_size, st.st_mtime_ns
