@@ -1,0 +1,37 @@
+"""Serve the viewer with the standard library (no web framework): a threading WSGI server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from wildxray.viewer.app import ViewerApp
+
+log = logging.getLogger(__name__)
+
+
+class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """One thread per request, so a slow image download does not stall the queue."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _LoggingHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def make_viewer_server(app: ViewerApp, host: str = "127.0.0.1", port: int = 8081) -> ThreadingWSGIServer:
+    """A bound server (``port=0`` picks a free one: read ``server.server_port``); call ``serve_forever``."""
+    return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=_LoggingHandler)  # type: ignore[return-value]
+
+
+def serve_in_thread(app: ViewerApp, host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingWSGIServer, threading.Thread]:
+    """Start a server in a daemon thread (tests, embedding). Stop it with ``server.shutdown()``."""
+    server = make_viewer_server(app, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="wildxray-viewer", daemon=True)
+    thread.start()
+    return server, thread
