@@ -1,0 +1,180 @@
+"""Builds the training and validation datasets and loaders from ``cfg.data``.
+
+Sources (``cfg.data.kind``):
+- ``coco``: COCO JSON files (DESIGN.md's native format).
+- ``yolo``: an Ultralytics-layout folder, converted to COCO once into the run directory.
+- ``synthetic``: an endless on-the-fly stream of simulated scans for training, and a fixed,
+  seeded validation set written once to a cache folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from wildxray.data.augment import build_transforms
+from wildxray.data.coco import CocoDataset, load_coco
+from wildxray.data.torch_dataset import DetectionDataset, collate
+from wildxray.training.distributed import DistInfo
+
+
+class EpochSeededDataset(Dataset):
+    """Seeds every random source from (seed, epoch, index) before loading a sample.
+
+    Augmentation then depends only on which sample is drawn in which epoch, not on worker
+    scheduling, so a resumed run sees exactly the images the uninterrupted run would have seen.
+    """
+
+    def __init__(self, dataset: DetectionDataset, seed: int) -> None:
+        self.dataset = dataset
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        item_seed = int(np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1)[0])
+        random.seed(item_seed)
+        np.random.seed(item_seed)
+        torch.manual_seed(item_seed)
+        reseed = getattr(self.dataset.transform, "set_seed", None)
+        if reseed is not None:
+            reseed(item_seed)
+        return self.dataset[index]
+
+
+def _load_split(split_cfg: DictConfig, what: str) -> CocoDataset:
+    if split_cfg is None or split_cfg.get("ann_file") in (None, "???"):
+        raise ValueError(f"data.{what}.ann_file is not set (e.g. data.{what}.ann_file=path/to/annotations.json)")
+    return load_coco(split_cfg.ann_file, image_root=split_cfg.get("image_root"))
+
+
+def _yolo_split(root: str, split: str, out_dir: Path) -> CocoDataset:
+    from wildxray.data.yolo import yolo_to_coco
+
+    out_json = out_dir / f"yolo_{split}.json"
+    yolo_to_coco(root, out_json=out_json, split=split)
+    return load_coco(out_json, image_root=root)
+
+
+def synthetic_val_set(data_cfg: DictConfig, cache_root: Path) -> CocoDataset:
+    """Write (once) and load the fixed synthetic validation set for this synth configuration."""
+    from wildxray.config import compose_config
+    from wildxray.xray.synth import write_dataset
+
+    synth_cfg = compose_config("synth", list(data_cfg.get("synth_overrides", [])))
+    key = json.dumps(
+        {"cfg": OmegaConf.to_container(synth_cfg, resolve=True), "n": data_cfg.val_size, "seed": data_cfg.val_seed},
+        sort_keys=True,
+    )
+    folder = cache_root / ("val-" + hashlib.sha256(key.encode()).hexdigest()[:12])
+    if not (folder / "annotations.json").is_file():
+        write_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg)
+    return load_coco(folder / "annotations.json")
+
+
+def build_datasets(cfg: DictConfig, run_dir: Path) -> tuple[Any, CocoDataset, list[str]]:
+    """Return (train source, validation CocoDataset, class names)."""
+    kind = cfg.data.kind
+    if kind == "coco":
+        train, val = _load_split(cfg.data.train, "train"), _load_split(cfg.data.val, "val")
+    elif kind == "yolo":
+        train = _yolo_split(cfg.data.root, cfg.data.train_split, run_dir)
+        val = _yolo_split(cfg.data.root, cfg.data.val_split, run_dir)
+    elif kind == "synthetic":
+        train = None  # built per rank in build_loaders: the stream needs the transform and seed
+        val = synthetic_val_set(cfg.data, Path(cfg.data.cache_dir).expanduser())
+    else:
+        raise ValueError(f"unknown data.kind '{kind}' (expected coco, yolo or synthetic)")
+    class_names = list(val.class_names)
+    if train is not None and list(train.class_names) != class_names:
+        raise ValueError(
+            f"train and val datasets disagree on classes: {list(train.class_names)} vs {class_names}"
+        )
+    return train, val, class_names
+
+
+def build_loaders(
+    cfg: DictConfig, train_source: Any, val_source: CocoDataset, info: DistInfo, pin_memory: bool
+) -> tuple[DataLoader, DataLoader | None, Any]:
+    """Return (train loader, val loader or None off rank 0, the object whose set_epoch must be called)."""
+    size = int(cfg.input_size)
+    train_tf = build_transforms(cfg.augment.preset, size, train=True)
+    val_tf = build_transforms("none", size, train=False)
+    workers = int(cfg.train.num_workers)
+    common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=workers > 0)
+
+    if cfg.data.kind == "synthetic":
+        from wildxray.config import compose_config
+        from wildxray.xray.stream import SyntheticStream
+
+        synth_cfg = compose_config("synth", list(cfg.data.get("synth_overrides", [])))
+        stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
+        epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
+        train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
+        epoch_setter = stream
+    else:
+        dataset = EpochSeededDataset(DetectionDataset(train_source, train_tf), seed=int(cfg.seed))
+        if cfg.train.get("class_balanced"):
+            from wildxray.data.sampler import RepeatFactorSampler
+
+            sampler = RepeatFactorSampler(
+                train_source, num_replicas=info.world_size, rank=info.rank, seed=int(cfg.seed)
+            )
+        else:
+            sampler = DistributedSampler(
+                dataset, num_replicas=info.world_size, rank=info.rank, shuffle=True, seed=int(cfg.seed), drop_last=True
+            )
+        train_loader = DataLoader(
+            dataset, batch_size=int(cfg.train.batch_size), sampler=sampler, drop_last=True, **common
+        )
+        epoch_setter = _EpochSetter(sampler, dataset)
+
+    val_loader = None
+    if info.is_main:
+        val_loader = DataLoader(
+            DetectionDataset(val_source, val_tf),
+            batch_size=int(cfg.train.get("val_batch_size", cfg.train.batch_size)),
+            shuffle=False,
+            collate_fn=collate,
+            num_workers=min(workers, 2),
+        )
+    return train_loader, val_loader, epoch_setter
+
+
+class _EpochSetter:
+    def __init__(self, *targets: Any) -> None:
+        self.targets = targets
+
+    def set_epoch(self, epoch: int) -> None:
+        for t in self.targets:
+            t.set_epoch(epoch)
+
+
+class _Take(torch.utils.data.IterableDataset):
+    """The first ``n`` items (split over DataLoader workers) of an endless stream: one epoch."""
+
+    def __init__(self, stream: torch.utils.data.IterableDataset, n: int) -> None:
+        self.stream, self.n = stream, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        info = torch.utils.data.get_worker_info()
+        share = self.n if info is None else self.n // info.num_workers + (info.id < self.n % info.num_workers)
+        it = iter(self.stream)
+        for _ in range(share):
+            yield next(it)
