@@ -1,4 +1,4 @@
-"""``wildxray evaluate model=M data.ann_file=A [hydra overrides]``: metrics.json + report.html.
+"""``wildxray evaluate model_file=M data.ann_file=A [hydra overrides]``: metrics.json + report.html.
 
 A checkpoint is exported to ONNX first, so what is scored is always what a station would run.
 """
@@ -21,12 +21,12 @@ def evaluate_from_config(cfg) -> Path:
     from wildxray.evaluation.evaluate import run_onnx_evaluation
 
     out_dir = Path(cfg.output_dir)
-    model = Path(cfg.model)
+    model = Path(cfg.model_file)
     if model.suffix == ".pt":
         from wildxray.export.checkpoint_export import export_checkpoint
 
         model = export_checkpoint(model, out_dir / f"{model.stem}.onnx")
-        log.info("exported %s -> %s", cfg.model, model)
+        log.info("exported %s -> %s", cfg.model_file, model)
     thresholds = OmegaConf.to_container(cfg.thresholds) if cfg.thresholds else None
     result = run_onnx_evaluation(
         model, cfg.data.ann_file, out_dir, image_root=cfg.data.image_root, thresholds=thresholds,

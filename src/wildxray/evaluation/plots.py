@@ -1,24 +1,32 @@
-"""Report figures as PNG bytes (matplotlib, Agg backend: no display, no network)."""
+"""Report figures as PNG bytes (matplotlib ``Figure`` objects with the Agg canvas, no display, no network).
+
+Figures are made without pyplot, so rendering a report never switches the backend of the
+process that asked for it (a notebook keeps its inline plots).
+"""
 
 from __future__ import annotations
 
 import io
 from typing import Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # before pyplot: the report renders on headless machines
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from wildxray.evaluation.froc import FrocResult
+from wildxray.evaluation.parcel_metrics import ParcelMetrics
 
-from wildxray.evaluation.froc import FrocResult  # noqa: E402
-from wildxray.evaluation.parcel_metrics import ParcelMetrics  # noqa: E402
+
+def _subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] = (5.5, 4.2)):
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols)
+    return fig, axes
 
 
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
     return buf.getvalue()
 
 
@@ -26,7 +34,7 @@ def roc_png(parcel: ParcelMetrics, per_scanner: dict[str, ParcelMetrics] | None 
     """Parcel ROC: full range and FAR <= 10 %, with the fixed-FAR cuts and the operating point."""
     if not parcel.roc:
         return None
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, axes = _subplots(1, 2, figsize=(10, 4.2))
     for ax, xmax in zip(axes, (1.0, 0.1)):
         ax.plot(parcel.roc["fpr"], parcel.roc["tpr"], lw=2, label=f"all (AUC {parcel.auc.value:.3f})")
         for name, m in (per_scanner or {}).items():
@@ -53,7 +61,7 @@ def pr_png(coco: dict) -> bytes | None:
     curves = {k: v for k, v in coco["pr_curves"]["precision50"].items() if v is not None}
     if not curves:
         return None
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    fig, ax = _subplots(figsize=(5.5, 4.2))
     recall = coco["pr_curves"]["recall"]
     for name, prec in curves.items():
         ap = coco["per_class_AP50"].get(name)
@@ -74,7 +82,7 @@ def froc_png(result: FrocResult) -> bytes | None:
         return None
     fp = np.asarray(result.curve["fp_per_image"])
     sens = np.asarray(result.curve["sensitivity"])
-    fig, ax = plt.subplots(figsize=(5.5, 4.2))
+    fig, ax = _subplots(figsize=(5.5, 4.2))
     floor = 1e-3
     ax.plot(np.maximum(fp, floor), sens, lw=2)
     if result.operating_fp_per_image.value is not None and result.operating_sensitivity.value is not None:
@@ -92,7 +100,7 @@ def froc_png(result: FrocResult) -> bytes | None:
 def confusion_png(cm: np.ndarray, labels: Sequence[str]) -> bytes:
     """Confusion matrix counts, rows ground truth, columns prediction."""
     n = len(labels)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * n, 0.8 + 0.6 * n))
+    fig, ax = _subplots(figsize=(1.0 + 0.7 * n, 0.8 + 0.6 * n))
     ax.imshow(cm, cmap="Blues")
     ax.set_xticks(range(n), labels, rotation=45, ha="right")
     ax.set_yticks(range(n), labels)

@@ -11,6 +11,7 @@ a batch of poorly-aligned positives weigh as much as a batch of good ones.
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 import torchvision
 from torch import nn
@@ -46,6 +47,20 @@ def pad_targets(targets: list[dict[str, torch.Tensor]], num_classes: int, device
         boxes[i, : len(bx)] = bx
         mask[i, : len(lb)] = True
     return labels, boxes, mask
+
+
+def _global_normaliser(local_sum: torch.Tensor) -> torch.Tensor:
+    """Sum of soft targets over the GLOBAL batch, per rank (clamped >= 1).
+
+    DDP averages gradients over ranks, so dividing each rank's loss by (global sum / world size)
+    makes a W-rank run take the same step as one process on the whole batch (DETR does the same
+    with its box count).
+    """
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        total = local_sum.clone()
+        dist.all_reduce(total)
+        return total.clamp(min=1.0) / dist.get_world_size()
+    return local_sum.clamp(min=1.0)
 
 
 class Criterion(nn.Module):
@@ -131,7 +146,7 @@ class Criterion(nn.Module):
             cls_logits.detach().sigmoid(), pred_boxes.detach(), points, gt_labels, gt_boxes, gt_mask
         )
         target_scores = assign.target_scores.to(cls_logits.dtype)
-        norm = target_scores.sum().clamp(min=1.0)
+        norm = _global_normaliser(target_scores.sum().detach())
 
         loss_cls = self._classification(cls_logits, target_scores) / norm
 

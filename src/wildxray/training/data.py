@@ -130,8 +130,8 @@ def build_loaders(
         if cfg.train.get("class_balanced"):
             from wildxray.data.sampler import RepeatFactorSampler
 
-            sampler = RepeatFactorSampler(
-                train_source, num_replicas=info.world_size, rank=info.rank, seed=int(cfg.seed)
+            sampler = RepeatFactorSampler.from_targets(
+                train_source.targets, num_replicas=info.world_size, rank=info.rank, seed=int(cfg.seed)
             )
         else:
             sampler = DistributedSampler(

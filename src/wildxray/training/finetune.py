@@ -40,6 +40,12 @@ def load_weights_remapping_classes(
             remapped.append(key)
         else:
             skipped.append(key)
+    if len(copied) + len(remapped) < 0.5 * len(own):
+        raise ValueError(
+            f"the starting weights do not fit this model: only {len(copied) + len(remapped)} of {len(own)} tensors "
+            f"match ({len(skipped)} skipped, e.g. {skipped[:3]}). Use the model config the checkpoint was trained "
+            "with (see its config.yaml)."
+        )
     model.load_state_dict(own)
     log.info("init weights: %d tensors copied, %d remapped by class name, %d skipped", len(copied), len(remapped), len(skipped))
     return {"copied": copied, "remapped": remapped, "skipped": skipped}

@@ -81,21 +81,22 @@ def test_ddp_matches_a_single_process_run_at_equal_global_batch(ddp_run, shapes_
     single, control = _update(runs["single"], init), _update(runs["control"], init)
     cos = torch.nn.functional.cosine_similarity
     similar, baseline = float(cos(ddp, single, dim=0)), float(cos(control, single, dim=0))
-    print(f"cosine(ddp, single)={similar:.4f} cosine(control, single)={baseline:.4f} norms ddp={float(ddp.norm()):.4f} single={float(single.norm()):.4f} control={float(control.norm()):.4f}")
-    assert similar > 0.95
-    assert 0.8 < float(ddp.norm() / single.norm()) < 1.25
-    assert similar > baseline
+    print(f"cosine(ddp, single)={similar:.4f} cosine(control, single)={baseline:.4f}")
+    ratio, control_ratio = float(ddp.norm() / single.norm()), float(control.norm() / single.norm())
+    assert similar > 0.9 and similar > baseline
+    assert 0.9 < ratio < 1.1
+    assert abs(ratio - 1) < abs(control_ratio - 1)
 
 
 def test_checkpoints_cross_between_ddp_and_single_process(ddp_run, shapes_coco: Path, tmp_path: Path) -> None:
     _, out = ddp_run
     # DDP checkpoint -> one process
     resumed = train(compose_config("train", _overrides(
-        shapes_coco, tmp_path / "from_ddp", "train.batch_size=4", "train.epochs=3", f"train.resume={out / 'last.pt'}")))
+        shapes_coco, tmp_path / "from_ddp", "train.batch_size=4", "train.epochs=3", "optim=sgd", f"train.resume={out / 'last.pt'}")))
     assert resumed["epochs_run"] == 3 and resumed["steps"] > load_checkpoint(out / "last.pt")["step"]
     # one-process checkpoint -> DDP
     ranks = _torchrun(2, tmp_path / "to_ddp", _overrides(
-        shapes_coco, tmp_path / "to_ddp", "train.batch_size=2", "train.epochs=4",
+        shapes_coco, tmp_path / "to_ddp", "train.batch_size=2", "train.epochs=4", "optim=sgd",
         f"train.resume={tmp_path / 'from_ddp' / 'last.pt'}"))
     assert ranks[0]["param_digest"] == ranks[1]["param_digest"]
     final = load_checkpoint(tmp_path / "to_ddp" / "last.pt")

@@ -99,3 +99,15 @@ def test_bad_dataset_stops_before_training(tmp_path: Path, shapes_coco: Path) ->
     bad.write_text(json.dumps(data))
     with pytest.raises(Exception, match=r"bad\.json.*id=1"):
         train(_cfg(bad, tmp_path / "bad"))
+
+
+def test_class_balanced_sampling_trains(shapes_coco: Path, tmp_path: Path) -> None:
+    summary = train(_cfg(shapes_coco, tmp_path / "balanced", "train.class_balanced=true"))
+    assert summary["steps"] == 2
+
+
+def test_init_from_a_checkpoint_of_another_architecture_is_refused(shapes_coco: Path, tmp_path: Path) -> None:
+    train(_cfg(shapes_coco, tmp_path / "small"))
+    with pytest.raises(ValueError, match="do not fit this model"):
+        train(_cfg(shapes_coco, tmp_path / "other", "model=default", "input_size=64",
+                   f"train.init_from={tmp_path / 'small' / 'last.pt'}"))
