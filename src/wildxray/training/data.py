@@ -123,7 +123,9 @@ def build_loaders(
         synth_cfg = compose_config("synth", list(cfg.data.get("synth_overrides", [])))
         stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
-        train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
+        # Not persistent: each epoch's workers must receive the stream with its new epoch.
+        train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size),
+                                  **{**common, "persistent_workers": False})
         epoch_setter = stream
     else:
         dataset = EpochSeededDataset(DetectionDataset(train_source, train_tf), seed=int(cfg.seed))

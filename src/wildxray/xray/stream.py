@@ -1,7 +1,9 @@
 """Endless on-the-fly synthetic scans for training: a torch ``IterableDataset``.
 
-Each (rank, worker) pair draws from its own ``numpy.random.SeedSequence([seed, rank, worker])``
-stream, so no two workers or ranks produce the same scans and a run is reproducible.
+Each (rank, worker) pair draws from its own ``numpy.random.SeedSequence([seed, rank, worker, epoch])``
+stream, so no two workers, ranks or epochs produce the same scans and a run is reproducible.
+``set_epoch`` must be called before each epoch's iterator is made (DataLoader workers must not be
+persistent, so they receive the new epoch).
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ def stream_identity() -> tuple[int, int, int, int]:
     return rank, world, worker, workers
 
 
-def stream_rng(seed: int, rank: int, worker: int) -> np.random.Generator:
-    """The generator of one (rank, worker) stream."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(rank), int(worker)]))
+def stream_rng(seed: int, rank: int, worker: int, epoch: int = 0) -> np.random.Generator:
+    """The generator of one (rank, worker) stream in one epoch."""
+    return np.random.default_rng(np.random.SeedSequence([int(seed), int(rank), int(worker), int(epoch)]))
 
 
 class SyntheticStream(IterableDataset):
@@ -41,15 +43,20 @@ class SyntheticStream(IterableDataset):
         self.cfg = cfg
         self.seed = int(seed)
         self.transform = transform
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, dict]]:
         from wildxray.xray.synth import ScanSynthesizer
 
         rank, world, worker, workers = stream_identity()
-        rng = stream_rng(self.seed, rank, worker)
+        rng = stream_rng(self.seed, rank, worker, self.epoch)
         synth = ScanSynthesizer(self.cfg)  # per worker: the LUT is built in the worker process
         stride = world * workers
-        index = rank * workers + worker
+        # image ids stay unique across epochs (1e9 per epoch is far beyond any epoch length)
+        index = self.epoch * 1_000_000_000 + rank * workers + worker
         while True:
             scan = synth.sample(rng, image_id=index)
             image, boxes, labels = scan.image, scan.target.boxes, scan.target.labels

@@ -111,3 +111,14 @@ def test_init_from_a_checkpoint_of_another_architecture_is_refused(shapes_coco: 
     with pytest.raises(ValueError, match="do not fit this model"):
         train(_cfg(shapes_coco, tmp_path / "other", "model=default", "input_size=64",
                    f"train.init_from={tmp_path / 'small' / 'last.pt'}"))
+
+
+def test_trains_on_the_on_the_fly_synthetic_stream(tmp_path: Path) -> None:
+    small_scans = '["image.width=160","image.height=120"]'
+    cfg = compose_config("train", [
+        "data=synthetic", "data.samples_per_epoch=4", "data.val_size=4", f"data.cache_dir={tmp_path / 'cache'}",
+        f"data.synth_overrides={small_scans}", "model=small", "input_size=64", "train=smoke", "train.epochs=2",
+        "train.max_steps=null", "train.num_workers=1", f"output_dir={tmp_path / 'run'}", "device=cpu"])
+    summary = train(cfg)
+    assert summary["epochs_run"] == 2 and summary["steps"] == 4
+    assert len(list((tmp_path / "cache").glob("val-*/images/*.png"))) == 4
