@@ -13,6 +13,11 @@ import sys
 import time
 from pathlib import Path
 
+from wildxray.paths import repo_root
+
+
+SHIPPED_CHECKPOINT = repo_root() / "export" / "wildxray-xray.pt"
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -22,6 +27,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=Path("outputs/demo"), help="output folder (default: outputs/demo)")
     p.add_argument("--train-scans", type=int, default=1200, help="synthetic training scans (default 1200)")
+    p.add_argument("--init-from", type=Path, default=SHIPPED_CHECKPOINT,
+                   help="checkpoint to fine-tune from (default: the shipped export/wildxray-xray.pt when present; "
+                        "its model config and input size are used)")
+    p.add_argument("--from-scratch", action="store_true", help="train from random weights, ignoring --init-from")
     p.add_argument("--val-scans", type=int, default=300, help="validation scans, for early stopping and calibration")
     p.add_argument("--test-scans", type=int, default=300, help="held-out test scans for the report")
     p.add_argument("--minutes", type=float, default=10.0, help="training time budget in minutes (default 10)")
@@ -49,9 +58,17 @@ def run_demo(args: argparse.Namespace) -> dict:
     from wildxray.training.train import train
     from wildxray.xray.synth import write_dataset
 
+    init = None if args.from_scratch or not args.init_from.is_file() else args.init_from
+    if init is not None:
+        from wildxray.training.checkpoint import load_checkpoint
+
+        shipped = load_checkpoint(init)["config"]
+        # The checkpoint's architecture and input size, or its weights would not fit.
+        args.model, args.size = shipped["model"].get("name", "default"), int(shipped["input_size"])
     if args.quick:
         args.train_scans, args.val_scans, args.test_scans = 16, 12, 12
-        args.epochs, args.size, args.batch, args.minutes = 1, 128, 4, None
+        args.epochs, args.batch, args.minutes = 1, 4, None
+        args.size = 128 if init is None else args.size
     out = args.out.resolve()
     data = out / "data"
     timings: dict[str, float] = {}
@@ -65,7 +82,8 @@ def run_demo(args: argparse.Namespace) -> dict:
             write_dataset(data / split, n=n, seed=seed, cfg=synth_cfg)
     timings["synthesise_s"] = time.perf_counter() - t
 
-    t = _step(f"2/6 train model={args.model} at {args.size}px for up to {args.minutes} min")
+    start = f"fine-tuning {init}" if init else "from scratch"
+    t = _step(f"2/6 train model={args.model} at {args.size}px, {start}, for up to {args.minutes} min")
     overrides = [
         "data=coco", f"data.train.ann_file={data / 'train' / 'annotations.json'}",
         f"data.val.ann_file={data / 'val' / 'annotations.json'}", f"model={args.model}", f"input_size={args.size}",
@@ -74,6 +92,8 @@ def run_demo(args: argparse.Namespace) -> dict:
     ]
     if args.minutes:
         overrides.append(f"train.time_limit_minutes={args.minutes}")
+    if init:
+        overrides += [f"train.init_from={init}", "optim.optimizer.lr=0.0005", "optim.scheduler.warmup_steps=20"]
     if args.quick:
         overrides += ["train.max_steps=2", "train.num_workers=0"]
     summary = train(compose_config("train", overrides))
