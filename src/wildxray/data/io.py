@@ -20,13 +20,12 @@ OpenCV's BGR order never leaves this module.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from wildxray.atomic_write import atomic_write_bytes
 from wildxray.data.errors import ImageReadError
 from wildxray.data.image_header import (
     ImageHeader,
@@ -264,13 +263,13 @@ def write_image(path: str | Path, rgb: np.ndarray) -> None:
         raise ValueError(f"write_image({path}): expects HxWx3 uint8 RGB or HxW uint8, got {rgb.shape} {rgb.dtype}")
     if path.suffix.lower() in (".tif", ".tiff"):
         # tifffile + zlib, not OpenCV's LZW default, so tifffile reads it back without imagecodecs.
-        _atomic_write(path, _tiff_bytes(rgb, photometric="rgb" if rgb.ndim == 3 else "minisblack"))
+        atomic_write_bytes(path, _tiff_bytes(rgb, photometric="rgb" if rgb.ndim == 3 else "minisblack"))
         return
     pixels = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
     ok, encoded = cv2.imencode(path.suffix.lower() or ".png", pixels)
     if not ok:
         raise ValueError(f"write_image({path}): OpenCV cannot encode the suffix {path.suffix!r}")
-    _atomic_write(path, encoded.tobytes())
+    atomic_write_bytes(path, encoded.tobytes())
 
 
 def write_dual_energy_tiff(path: str | Path, raw: np.ndarray) -> None:
@@ -280,7 +279,7 @@ def write_dual_energy_tiff(path: str | Path, raw: np.ndarray) -> None:
         raise ValueError(
             f"write_dual_energy_tiff({path}): expects HxWx2 uint16 [high, low], got {raw.shape} {raw.dtype}"
         )
-    _atomic_write(path, _tiff_bytes(raw, photometric="minisblack", metadata={"channels": ["high", "low"]}))
+    atomic_write_bytes(path, _tiff_bytes(raw, photometric="minisblack", metadata={"channels": ["high", "low"]}))
 
 
 def _tiff_bytes(pixels: np.ndarray, photometric: str, metadata: dict | None = None) -> bytes:
@@ -298,21 +297,3 @@ def _tiff_bytes(pixels: np.ndarray, photometric: str, metadata: dict | None = No
         metadata=metadata if metadata is not None else {},
     )
     return buf.getvalue()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    # A hot folder or a concurrent reader must never see half a file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_beside(path)
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _temp_beside(path: Path) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    return tmp

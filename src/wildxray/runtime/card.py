@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from wildxray.atomic_write import atomic_write_bytes
 
 CARD_KEY = "wildxray_card"
 FORMAT_VERSION = 1
@@ -120,19 +120,6 @@ def validate_card(card: dict[str, Any], path: str | Path) -> dict[str, Any]:
     return card
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_card(onnx_path: str | Path, card: dict[str, Any]) -> Path:
     """Validate ``card`` and store it in the model's metadata_props and in ``<stem>.card.json``.
 
@@ -150,7 +137,7 @@ def write_card(onnx_path: str | Path, card: dict[str, Any]) -> Path:
     model.metadata_props.extend(kept)
     entry = model.metadata_props.add()
     entry.key, entry.value = CARD_KEY, json.dumps(card)
-    _atomic_write(path, model.SerializeToString())
+    atomic_write_bytes(path, model.SerializeToString(), fsync=True)
     json_path = card_path_for(path)
-    _atomic_write(json_path, (json.dumps(card, indent=2) + "\n").encode())
+    atomic_write_bytes(json_path, (json.dumps(card, indent=2) + "\n").encode(), fsync=True)
     return json_path

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
 import secrets
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -22,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
+from wildxray.atomic_write import atomic_write_bytes
 from wildxray.types import Detections
 
 SCHEMA_VERSION = 1
@@ -126,20 +125,6 @@ def result_schema() -> dict[str, Any]:
     return json.loads((schema_dir() / "scan_result.schema.json").read_text())
 
 
-def _atomic_write_bytes(path: Path, data: bytes, fsync: bool) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            if fsync:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _encode(ext: str, rgb_or_grey: np.ndarray, params: list[int]) -> bytes:
     arr = rgb_or_grey
     if arr.ndim == 3:
@@ -173,16 +158,16 @@ def write_result(out_dir: str | Path, result: dict[str, Any], overlay_rgb: np.nd
     png = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # fast: these are written for every scan
     if overlay_rgb is not None:
         arts["overlay"] = f"{sid}.png"
-        _atomic_write_bytes(out / arts["overlay"], _encode(".png", overlay_rgb, png), False)
+        atomic_write_bytes(out / arts["overlay"], _encode(".png", overlay_rgb, png), False)
     if image_rgb is not None:
         arts["image"] = f"{sid}.image.jpg"
-        _atomic_write_bytes(out / arts["image"], _encode(".jpg", image_rgb, [cv2.IMWRITE_JPEG_QUALITY, 90]), False)
+        atomic_write_bytes(out / arts["image"], _encode(".jpg", image_rgb, [cv2.IMWRITE_JPEG_QUALITY, 90]), False)
     if raw is not None:
         high, low = raw_to_views(raw)
         arts["high"], arts["low"] = f"{sid}.high.png", f"{sid}.low.png"
-        _atomic_write_bytes(out / arts["high"], _encode(".png", high, png), False)
-        _atomic_write_bytes(out / arts["low"], _encode(".png", low, png), False)
+        atomic_write_bytes(out / arts["high"], _encode(".png", high, png), False)
+        atomic_write_bytes(out / arts["low"], _encode(".png", low, png), False)
     result["artifacts"] = arts
     path = out / f"{sid}.json"
-    _atomic_write_bytes(path, (json.dumps(result, indent=2) + "\n").encode(), fsync)
+    atomic_write_bytes(path, (json.dumps(result, indent=2) + "\n").encode(), fsync)
     return path

@@ -22,7 +22,7 @@ from wildxray.evaluation.coco_metrics import coco_map
 from wildxray.models.backbone import freeze_backbone_stages, unfreeze_backbone
 from wildxray.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from wildxray.training.data import build_datasets, build_loaders
-from wildxray.training.distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
+from wildxray.training.distributed import all_reduce_mean, barrier, cleanup, init_distributed
 from wildxray.training.ema import ModelEMA
 from wildxray.training.engine import StepContext, coco_from_targets, predict_loader, train_one_epoch
 from wildxray.training.finetune import load_weights_remapping_classes

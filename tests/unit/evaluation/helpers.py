@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from wildxray.evaluation.records import ParcelRecord
@@ -48,7 +50,7 @@ def random_records(n_pos: int, n_neg: int, seed: int, n_classes: int = 3, separa
     return recs
 
 
-def write_patch_dataset(folder, n_contraband: int, n_clean: int, seed: int, size: tuple[int, int] = (48, 64)) -> "Path":
+def write_patch_dataset(folder, n_contraband: int, n_clean: int, seed: int, size: tuple[int, int] = (48, 64)) -> Path:
     """A COCO set on disk for ``tests.fixtures.contract_model`` (which scores red patches as ivory
     and blue as horn by their intensity): contraband parcels carry a bright red (R 180..240) or blue
     patch with its box; clean parcels are grey, half of them with a dimmer red look-alike patch
