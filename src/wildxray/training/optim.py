@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from collections.abc import Callable
 
 import torch
@@ -30,17 +31,39 @@ def build_optimizer(model: nn.Module, optimizer_factory: Callable[..., torch.opt
     return optimizer_factory(param_groups(model, wd))
 
 
+@dataclass
+class WarmupCosine:
+    """LR factor: linear warm-up for ``warmup_steps`` optimiser steps, then cosine to ``min_lr_ratio``.
+
+    A callable object rather than a closure, so ``LambdaLR.state_dict`` saves it (a resumed run gets
+    the same schedule) and a time-limited run can shorten ``total_steps`` once it knows its pace.
+    """
+
+    total_steps: int
+    warmup_steps: int = 100
+    min_lr_ratio: float = 0.05
+
+    def __call__(self, step: int) -> float:
+        total = max(1, self.total_steps)
+        warmup = min(self.warmup_steps, max(0, total - 1))
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return self.min_lr_ratio + (1 - self.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 def warmup_cosine(
     optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 100, min_lr_ratio: float = 0.05
 ) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up for ``warmup_steps`` optimiser steps, then cosine decay to ``min_lr_ratio`` x lr."""
-    total_steps = max(1, total_steps)
-    warmup_steps = min(warmup_steps, max(0, total_steps - 1))
+    """The warm-up + cosine schedule over ``total_steps`` optimiser steps (see ``WarmupCosine``)."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, WarmupCosine(total_steps, warmup_steps, min_lr_ratio))
 
-    def factor(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-        return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+def set_total_steps(scheduler: torch.optim.lr_scheduler.LRScheduler, total_steps: int) -> bool:
+    """Shorten (or lengthen) a WarmupCosine schedule in place; False for any other scheduler."""
+    lambdas = getattr(scheduler, "lr_lambdas", [])
+    if not lambdas or not all(isinstance(f, WarmupCosine) for f in lambdas):
+        return False
+    for f in lambdas:
+        f.total_steps = int(total_steps)
+    return True
