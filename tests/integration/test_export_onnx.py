@@ -154,3 +154,29 @@ def test_cli_reports_a_bad_checkpoint(tmp_path, capsys) -> None:
     torch.save({"model": {}}, bad)
     assert main(["--checkpoint", str(bad), "--out", str(tmp_path / "m.onnx")]) == 1
     assert "bad.pt: checkpoint lacks keys ['config', 'class_names']" in capsys.readouterr().err
+
+
+def test_export_writes_a_slim_fine_tuning_checkpoint(tmp_path):
+    """``--weights-out``: EMA weights + config, no optimiser; train.init_from accepts it."""
+    import torch
+
+    from tests.conftest import write_shapes_coco
+    from wildxray.cli.export import main as export_main
+    from wildxray.config import compose_config
+    from wildxray.training.checkpoint import load_checkpoint
+    from wildxray.training.train import train
+
+    ann = write_shapes_coco(tmp_path / "shapes", 8)
+    base = ["data=coco", f"data.train.ann_file={ann}", f"data.val.ann_file={ann}", "model=small", "input_size=64",
+            "train=smoke", "device=cpu"]
+    train(compose_config("train", [*base, f"output_dir={tmp_path / 'run'}"]))
+    full = load_checkpoint(tmp_path / "run" / "last.pt")
+    assert export_main(["--checkpoint", str(tmp_path / "run" / "last.pt"), "--out", str(tmp_path / "m.onnx"),
+                        "--weights-out", str(tmp_path / "weights.pt")]) == 0
+    slim = load_checkpoint(tmp_path / "weights.pt")
+    assert "optimizer" not in slim and slim["class_names"] == full["class_names"]
+    assert all(torch.equal(v, full["ema"][k]) for k, v in slim["model"].items())
+    assert (tmp_path / "weights.pt").stat().st_size < 0.6 * (tmp_path / "run" / "last.pt").stat().st_size
+    summary = train(compose_config("train", [*base, f"output_dir={tmp_path / 'ft'}",
+                                             f"train.init_from={tmp_path / 'weights.pt'}"]))
+    assert summary["steps"] == 2

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17, default 17)")
     p.add_argument("--modality", choices=("xray", "xray_dual", "photo"), default=None, help="card modality (default: from the config, else xray)")
     p.add_argument("--no-simplify", action="store_true", help="skip onnxslim graph simplification")
+    p.add_argument("--weights-out", default=None,
+                   help="also write a slim fine-tuning checkpoint (EMA weights, config, classes; no optimiser "
+                        "state) for 'wildxray train train.init_from=...'")
     q = p.add_argument_group("INT8 (static QDQ quantisation; decoding, NMS and the head's final convs stay fp32)")
     q.add_argument("--int8", action="store_true",
                    help="write OUT as an INT8 model; the fp32 export is kept beside it as <stem>.fp32.onnx")
@@ -63,6 +66,10 @@ def main(argv: list[str]) -> int:
 
             print(f"wrote fp32 {out} and {card_path_for(out)}")
             out = quantize_onnx(out, args.out, args.calib_images, max_images=args.calib_max, method=args.calib_method)
+        if args.weights_out:
+            from wildxray.training.checkpoint import write_weights_checkpoint
+
+            print(f"wrote {write_weights_checkpoint(args.checkpoint, args.weights_out)}")
     except (FileNotFoundError, ValueError) as exc:
         print(f"wildxray export: {exc}", file=sys.stderr)
         return 1

@@ -61,3 +61,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(state, dict) or "model" not in state:
         raise ValueError(f"{path}: not a wildxray checkpoint (no 'model' entry)")
     return state
+
+
+def write_weights_checkpoint(src: str | Path, dst: str | Path) -> Path:
+    """A slim checkpoint to fine-tune from: the evaluated weights (EMA when present) as ``model``,
+    with the config, class names, epoch, step and commit; no optimiser, scheduler or RNG state."""
+    state = load_checkpoint(src)
+    slim = {
+        "model": state.get("ema") or state["model"], "ema": None, "config": state["config"],
+        "class_names": state["class_names"], "epoch": state.get("epoch"), "step": state.get("step"),
+        "history": state.get("history", []), "source_checkpoint": str(src),
+    }
+    return save_checkpoint(dst, slim)
