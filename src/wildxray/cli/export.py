@@ -24,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", required=True, help="checkpoint .pt written by 'wildxray train'")
     p.add_argument("--out", required=True, help="output .onnx path")
     p.add_argument("--size", type=int, default=None, help="input size S (multiple of 32; default: the checkpoint's input_size)")
-    p.add_argument("--score-thresh", type=float, default=0.05, help="keep detections scoring above this (default 0.05)")
+    p.add_argument("--score-thresh", type=float, default=0.01,
+                   help="score floor of the graph (default 0.01: low, so evaluation sees the whole ROC; the station alarms and draws overlays at the calibrated class thresholds)")
     p.add_argument("--iou-thresh", type=float, default=0.6, help="class-aware NMS IoU threshold (default 0.6)")
     p.add_argument("--max-det", type=int, default=100, help="K, detections per image (default 100)")
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (>= 17, default 17)")

@@ -82,7 +82,7 @@ def export_checkpoint(
     ckpt_path: str | Path,
     out_path: str | Path,
     input_size: int | None = None,
-    score_thresh: float = 0.05,
+    score_thresh: float = 0.01,
     iou_thresh: float = 0.6,
     max_det: int = 100,
     opset: int = MIN_OPSET,

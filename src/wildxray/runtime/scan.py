@@ -61,8 +61,9 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
     """
     from wildxray.data.errors import ImageReadError
     from wildxray.data.io import read_image, to_model_image
-    from wildxray.runtime.decision import parcel_decision
+    from wildxray.runtime.decision import parcel_decision, threshold_vector
     from wildxray.runtime.overlay import draw_overlay
+    from wildxray.types import Detections
 
     path = Path(path)
     src = str(source_path if source_path is not None else path)
@@ -97,7 +98,11 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
                           class_names=detector.class_names, decision=dec.decision,
                           alarm_classes=dec.alarm_classes, parcel_score=dec.parcel_score,
                           timings_ms=timings, **common)
-    overlay = draw_overlay(rgb, dets, detector.class_names, dec.alarm_classes)
+    # The overlay shows what reached its class threshold (the JSON keeps every detection above the
+    # model's score floor, for the viewer's slider and for evaluation).
+    at_threshold = dets.scores >= threshold_vector(detector.class_names, detector.thresholds)[dets.labels]
+    shown_dets = Detections(dets.boxes[at_threshold], dets.scores[at_threshold], dets.labels[at_threshold])
+    overlay = draw_overlay(rgb, shown_dets, detector.class_names, dec.alarm_classes)
     is_raw = raw.ndim == 3 and raw.shape[2] == 2
     # Timings stop before the image files are written: the JSON carries them and is written last.
     result["timings_ms"]["total"] = round((time.perf_counter() - t0) * 1e3
