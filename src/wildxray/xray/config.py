@@ -12,13 +12,9 @@ from wildxray.xray.scanner import ScannerProfile, profile_from_config
 
 def load_synth_config(overrides: list[str] | None = None) -> Any:
     """Compose ``synth`` with Hydra's compose API (struct mode: a misspelt key raises)."""
-    from hydra import compose, initialize_config_dir
-    from hydra.core.global_hydra import GlobalHydra
+    from wildxray.config import compose_config
 
-    if GlobalHydra.instance().is_initialized():  # a caller's own Hydra app must not block us
-        GlobalHydra.instance().clear()
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose("synth", overrides=list(overrides or []))
+    return compose_config("synth", overrides)
 
 
 def profile_of(cfg: Any) -> ScannerProfile:
