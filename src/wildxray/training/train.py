@@ -269,17 +269,20 @@ def train(cfg: DictConfig) -> dict:
                 stop_reason = "max_steps"
                 break
             minutes = cfg.train.get("time_limit_minutes")
-            if minutes and epoch == start_epoch:
-                # Like Ultralytics' `time`: once the pace is known, fit the epochs (and so the
-                # cosine schedule, which then anneals) into the budget instead of stopping mid-schedule.
-                fit = max(epoch + 1, start_epoch + int(float(minutes) * 60 / max(elapsed, 1e-6)))
-                fit_steps = min(steps_per_epoch * fit, total_steps)
-                if fit < epochs and set_total_steps(scheduler, fit_steps):
-                    log.info("time limit %s min: %d epochs fit, schedule shortened from %d", minutes, fit, epochs)
-                    epochs = fit
-            if minutes and elapsed / 60 >= float(minutes):
-                stop_reason = f"time limit of {minutes} min"
-                break
+            if minutes:
+                # Like Ultralytics' `time`: re-fit the epochs (and so the cosine schedule, which then
+                # anneals) to the budget after every epoch, at the average pace so far, instead of
+                # stopping mid-schedule. The run ends when the fitted count is reached.
+                per_epoch = elapsed / (epoch + 1 - start_epoch)
+                fit = min(int(cfg.train.epochs), max(epoch + 1, start_epoch + int(float(minutes) * 60 / per_epoch)))
+                if fit != epochs:
+                    # Another scheduler cannot be re-fitted: then the run only stops in time.
+                    refitted = set_total_steps(scheduler, min(steps_per_epoch * fit, total_steps))
+                    if refitted or fit < epochs:
+                        log.info("time limit %s min: %d epochs fit (was %d)", minutes, fit, epochs)
+                        epochs = fit
+                if epoch + 1 >= epochs < int(cfg.train.epochs):
+                    stop_reason = f"time limit of {minutes} min"
             if epoch + 1 >= epochs:  # the time limit may have shortened the run
                 break
             if patience and epochs_without_gain >= patience:
