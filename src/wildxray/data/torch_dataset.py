@@ -8,6 +8,7 @@ to uint8 [B, 3, S, S] and keeps targets as a list (M differs per image; a clean 
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -29,18 +30,33 @@ class DetectionSource(Protocol):
 
 
 class DetectionDataset(Dataset):
-    """See the module docstring. ``transform`` is e.g. ``build_transforms("xray", 640, train=True)``."""
+    """See the module docstring. ``transform`` is e.g. ``build_transforms("xray", 640, train=True)``.
 
-    def __init__(self, source: DetectionSource, transform: TransformFn):
+    With ``seed`` set, every random source is seeded from (seed, epoch, index) before a sample is
+    made: its augmentation then depends only on which sample is drawn in which epoch, not on worker
+    scheduling, so a resumed run sees exactly what the uninterrupted run would have seen. Call
+    ``set_epoch`` before each epoch (DataLoader workers must not be persistent, or they keep the old
+    epoch). Without ``seed``, each worker draws its own stream from torch's worker seed.
+    """
+
+    def __init__(self, source: DetectionSource, transform: TransformFn, seed: int | None = None):
         self.source = source
         self.transform = transform
+        self.seed = seed
+        self.epoch = 0
         self._seeded_for: tuple[int, int] | None = None
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
 
     def __len__(self) -> int:
         return len(self.source)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, dict[str, Any]]:
-        self._seed_worker()
+        if self.seed is None:
+            self._seed_worker()
+        else:
+            self._seed_item(index)
         image, target = self.source[index]
         canvas, boxes, labels = self.transform(image, target.boxes, target.labels)
         tensor = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))  # HWC -> CHW
@@ -50,6 +66,15 @@ class DetectionDataset(Dataset):
             "image_id": int(target.image_id),
             "orig_size": (int(image.shape[0]), int(image.shape[1])),
         }
+
+    def _seed_item(self, index: int) -> None:
+        item_seed = int(np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1)[0])
+        random.seed(item_seed)
+        np.random.seed(item_seed)
+        torch.manual_seed(item_seed)
+        set_seed = getattr(self.transform, "set_seed", None)
+        if set_seed is not None:
+            set_seed(item_seed)
 
     def _seed_worker(self) -> None:
         # Forked DataLoader workers inherit one copy of the transform's random state, so without

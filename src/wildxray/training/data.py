@@ -11,48 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from wildxray.data.augment import build_transforms
 from wildxray.data.coco import CocoDataset, load_coco
 from wildxray.data.torch_dataset import DetectionDataset, collate
 from wildxray.training.distributed import DistInfo
-
-
-class EpochSeededDataset(Dataset):
-    """Seeds every random source from (seed, epoch, index) before loading a sample.
-
-    Augmentation then depends only on which sample is drawn in which epoch, not on worker
-    scheduling, so a resumed run sees exactly the images the uninterrupted run would have seen.
-    """
-
-    def __init__(self, dataset: DetectionDataset, seed: int) -> None:
-        self.dataset = dataset
-        self.seed = seed
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int):
-        item_seed = int(np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1)[0])
-        random.seed(item_seed)
-        np.random.seed(item_seed)
-        torch.manual_seed(item_seed)
-        reseed = getattr(self.dataset.transform, "set_seed", None)
-        if reseed is not None:
-            reseed(item_seed)
-        return self.dataset[index]
 
 
 def _load_split(split_cfg: DictConfig, what: str) -> CocoDataset:
@@ -114,7 +83,8 @@ def build_loaders(
     train_tf = build_transforms(cfg.augment.preset, size, train=True)
     val_tf = build_transforms("none", size, train=False)
     workers = int(cfg.train.num_workers)
-    common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=workers > 0)
+    # Not persistent: each epoch's workers must receive the dataset or stream with its new epoch.
+    common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=False)
 
     if cfg.data.kind == "synthetic":
         from wildxray.config import compose_config
@@ -123,12 +93,10 @@ def build_loaders(
         synth_cfg = compose_config("synth", list(cfg.data.get("synth_overrides", [])))
         stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
-        # Not persistent: each epoch's workers must receive the stream with its new epoch.
-        train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size),
-                                  **{**common, "persistent_workers": False})
+        train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
         epoch_setter = stream
     else:
-        dataset = EpochSeededDataset(DetectionDataset(train_source, train_tf), seed=int(cfg.seed))
+        dataset = DetectionDataset(train_source, train_tf, seed=int(cfg.seed))
         if cfg.train.get("class_balanced"):
             from wildxray.data.sampler import RepeatFactorSampler
 

@@ -68,3 +68,19 @@ def test_each_dataloader_worker_draws_its_own_augmentations() -> None:
     worker0 = [boxes[i] for i in range(0, 16, 2)]  # the default sampler deals indices out in turns
     worker1 = [boxes[i] for i in range(1, 16, 2)]
     assert worker0 != worker1
+
+
+def _draw(dataset: DetectionDataset, workers: int) -> dict[int, list]:
+    loader = DataLoader(dataset, batch_size=2, num_workers=workers, collate_fn=collate,
+                        multiprocessing_context="fork" if workers else None)
+    return {t["image_id"]: t["boxes"].numpy().round(4).tolist() for _, targets in loader for t in targets}
+
+
+def test_seeded_items_depend_on_epoch_and_index_not_on_workers() -> None:
+    """With a seed, an item's augmentation is fixed by (seed, epoch, index): the same in-process and
+    in 2 workers (exact resume), and new in the next epoch."""
+    dataset = DetectionDataset(_SameImage(8), build_transforms("xray", 64, train=True), seed=5)
+    in_process, in_workers = _draw(dataset, 0), _draw(dataset, 2)
+    assert in_process == in_workers
+    dataset.set_epoch(1)
+    assert _draw(dataset, 2) != in_process
