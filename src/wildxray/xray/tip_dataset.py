@@ -126,6 +126,12 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     threats = load_threats(threats_dir, air)
     (out / "images").mkdir(parents=True, exist_ok=True)
     lo, hi = cfg["tip"]["threats_per_parcel"]
+    lut = None
+    if cfg["tip"].get("beam_hardening_correction", False):
+        from wildxray.xray.config import profile_of
+        from wildxray.xray.physics import transmission_lut
+
+        lut = transmission_lut(profile_of(cfg))
     images, anns, counts = [], [], Counter()
     for i in tqdm(range(n), desc="tip", unit="scan", disable=not progress):
         rng = np.random.default_rng([seed, i])
@@ -141,7 +147,7 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
             if is_raw:
                 at = choose_position(rng, scan, threat.image, air)
                 box = projected_box(threat.image, at, scan.shape, air)
-                scan = project_threat(scan, threat.image, at)
+                scan = project_threat(scan, threat.image, at, lut)
             else:
                 h, w = scan.shape[:2]
                 th, tw = threat.image.shape[:2]

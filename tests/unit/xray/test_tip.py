@@ -25,39 +25,86 @@ def test_projection_multiplies_transmissions_and_clips_to_image():
         project_threat(parcel.astype(np.float32), threat, (0, 0))
 
 
-def test_tip_matches_rendering_both_together_within_noise(synthesizer):
-    """A skull projected into a parcel vs parcel and skull rendered in one scene.
-
-    Multiplying transmissions ignores that the parcel has already hardened the beam, so TIP
-    over-attenuates slightly (measured over 5 parcels: median 0.04-0.7 sigma of one scan's quantum
-    noise in the high channel, 0.1-1.7 sigma in the low channel; the tail is behind dense content).
-    Bounds: high channel median < 1 sigma and >= 95 % of pixels within 3 sigma; low channel
-    median < 2 sigma and >= 85 % within 3 sigma; median -ln T error < 3 %.
-    """
-    synth = synthesizer
-    rng = np.random.default_rng(4)
+def _clean_scene(synth, seed: int):
+    """The first parcel without contraband that ``seed`` draws: a parcel to project into."""
+    rng = np.random.default_rng(seed)
     scene = synth.draw_scene(rng)
-    while scene.contraband():  # a clean parcel to project into
+    while scene.contraband():
         scene = synth.draw_scene(rng)
+    return scene
+
+
+def _tip_and_joint(synth, seed: int):
+    """A clean parcel (drawn with ``seed``) and a skull: (parcel, skull alone, both rendered jointly),
+    noise-free raw scans of the same size."""
+    scene = _clean_scene(synth, seed)
     skull = make_contraband("bone", np.random.default_rng(5), synth.ppc, "skull")
-    at = (40, 30)
-    placed = PlacedItem(skull, *at)
+    placed = PlacedItem(skull, 40, 30)
     parcel = synth.render(scene, None, noise=False)
     alone = synth.render(Scene(synth.width, synth.height, synth.ppc, [placed]), None, noise=False)
     both = synth.render(Scene(synth.width, synth.height, synth.ppc, scene.items + [placed]), None, noise=False)
-    projected = project_threat(parcel, alone, (0, 0))
+    return parcel, alone, both
+
+
+def _relative_attenuation_error(projected, both, mask, ch):
+    """Median over the threat's pixels of -ln T(TIP) / -ln T(joint) - 1 in channel ``ch``."""
+    t_both = both[mask, ch].astype(np.float64) / 65535
+    t_tip = projected[mask, ch].astype(np.float64) / 65535
+    ok = t_both > 1e-3
+    return float(np.median(np.log(t_tip[ok]) / np.log(t_both[ok])) - 1)
+
+
+def test_tip_matches_rendering_both_together_within_noise(synthesizer):
+    """A skull projected into 4 parcels vs parcel and skull rendered in one scene.
+
+    The plain product ignores that the parcel has already hardened the beam and over-attenuates
+    (measured on these parcels: up to 0.9 % of -ln T in the high channel, 3.2 % in the low one);
+    with the scanner's basis LUT the projection adds basis thicknesses instead and agrees with the
+    joint rendering to within 0.1 % (median 0.03-0.07 sigma of one scan's quantum noise against
+    0.5-1.8 sigma for the plain product; the 99th percentile, at blurred edges, stays below 2.4 sigma).
+    """
+    synth = synthesizer
+    plain_bias, corrected_bias = [], []
+    for seed in (1, 3, 4, 5):
+        parcel, alone, both = _tip_and_joint(synth, seed)
+        mask = alone[..., 1] < 65000
+        assert mask.sum() > 500
+        plain = project_threat(parcel, alone, (0, 0))
+        corrected = project_threat(parcel, alone, (0, 0), lut=synth.lut)
+        air = (alone == 65535).all(axis=2)
+        assert (corrected[air] == parcel[air]).all()  # nothing changes where the threat patch is air
+        t_both = both[mask].astype(np.float64) / 65535
+        for ch, quanta in enumerate((synth.profile.photons_high, synth.profile.photons_low)):
+            sigma = np.sqrt(np.maximum(t_both[:, ch], 1e-6) / quanta)  # Poisson std of a transmission
+            z = np.abs(corrected[mask, ch] / 65535 - t_both[:, ch]) / sigma
+            assert np.median(z) < 0.1 and (z < 3).mean() >= 0.99, (seed, ch, np.median(z), (z < 3).mean())
+            plain_bias.append(_relative_attenuation_error(plain, both, mask, ch))
+            corrected_bias.append(_relative_attenuation_error(corrected, both, mask, ch))
+    assert max(abs(b) for b in corrected_bias) < 0.002, corrected_bias
+    assert np.mean(plain_bias) > 0.005 and np.mean(plain_bias) > 10 * np.mean(np.abs(corrected_bias)), \
+        (plain_bias, corrected_bias)
+
+
+def test_hardening_corrected_tip_keeps_the_parcels_noise_and_stays_physical(synthesizer):
+    """Into a noisy parcel: outside the item the scan is bit-identical; inside, the result is never
+    brighter than the parcel, nor than the threat alone wherever the parcel attenuates at all
+    (adding material cannot add photons); the mean over the item matches the joint rendering."""
+    synth = synthesizer
+    parcel_clean, alone, both = _tip_and_joint(synth, 4)
+    rng = np.random.default_rng(0)
+    noisy = synth.render(synth.draw_scene(np.random.default_rng(4)), rng)  # any noisy parcel scan
+    out = project_threat(noisy, alone, (0, 0), lut=synth.lut)
+    item = (alone < 65535).any(axis=2)
+    assert (out[~item] == noisy[~item]).all()
+    assert (out[item] <= noisy[item].astype(np.int64) + 1).all()
+    behind = item[..., None] & (noisy < 65535)  # noise can push air above 1; there only the sum holds
+    assert (out[behind] <= np.broadcast_to(alone, out.shape)[behind].astype(np.int64) + 1).all()
+    parcel_noisy_same_scene = synth.render(_clean_scene(synth, 4), np.random.default_rng(1))
+    out = project_threat(parcel_noisy_same_scene, alone, (0, 0), lut=synth.lut)
     mask = alone[..., 1] < 65000
-    assert mask.sum() > 500
-    t_both = both[mask].astype(np.float64) / 65535
-    t_tip = projected[mask].astype(np.float64) / 65535
-    for ch, quanta in enumerate((synth.profile.photons_high, synth.profile.photons_low)):
-        sigma = np.sqrt(np.maximum(t_both[:, ch], 1e-6) / quanta)  # Poisson std of a transmission
-        z = np.abs(t_tip[:, ch] - t_both[:, ch]) / sigma
-        median_max, share_min = ((1.0, 0.95), (2.0, 0.85))[ch]
-        assert np.median(z) < median_max and (z < 3).mean() >= share_min, (ch, np.median(z), (z < 3).mean())
-        ok = t_both[:, ch] > 1e-3
-        rel = np.log(t_tip[ok, ch]) / np.log(t_both[ok, ch])
-        assert abs(np.median(rel) - 1) < 0.03  # measured 0.75 % (high), 2.4 % (low)
+    for ch in range(2):
+        ratio = out[mask, ch].astype(np.float64).mean() / both[mask, ch].astype(np.float64).mean()
+        assert abs(ratio - 1) < 0.01, (ch, ratio)
 
 
 def test_threat_is_placed_inside_the_parcel_extent(synthesizer):
