@@ -2,7 +2,8 @@
 
 Measures, in one process, the time per image of (a) simulating a scan, (b) the X-ray augmentation
 + letterbox, (c) forward + backward + optimiser step of the model, and reports images/s for each
-and which one limits training. On CUDA it also times AMP (bf16) and channels_last.
+and which one limits training. It also times the channels_last (NHWC) memory format, and on CUDA
+bf16 AMP; the model variants run interleaved so their ratios hold on a shared machine.
 
     python benchmarks/bench_train_step.py --model default --size 416 --batch 16 --steps 5
 """
@@ -29,9 +30,11 @@ def time_per_item(fn, n: int) -> float:
     return (time.perf_counter() - t) / n
 
 
-def model_step_time(model_name: str, size: int, batch: int, steps: int, device: torch.device,
-                    amp: torch.dtype | None, channels_last: bool) -> float:
+def make_step(model_name: str, size: int, batch: int, device: torch.device, amp: torch.dtype | None,
+              channels_last: bool):
+    """A closure running one forward + backward + AdamW step of a fresh model on a fixed batch."""
     cfg = compose_config("train", [f"model={model_name}"])
+    torch.manual_seed(0)
     model = instantiate(cfg.model.detector, num_classes=6).to(device).train()
     criterion = instantiate(cfg.model.criterion, num_classes=6).to(device)
     if channels_last:
@@ -50,16 +53,24 @@ def model_step_time(model_name: str, size: int, batch: int, steps: int, device: 
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
-    step()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - t) / (steps * batch)
+    step()  # warm-up (also lets oneDNN pick its kernels)
+    return step
+
+
+def interleaved_step_times(steps: dict, rounds: int, batch: int) -> dict[str, float]:
+    """Seconds per image of each variant: median over ``rounds`` single steps, run round-robin in
+    alternating order so that load changes on a shared machine hit every variant alike."""
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
+    for r in range(rounds):
+        for name in names if r % 2 == 0 else names[::-1]:
+            t = time.perf_counter()
+            steps[name]()
+            times[name].append(time.perf_counter() - t)
+    return {name: float(np.median(v)) / batch for name, v in times.items()}
 
 
 def main() -> None:
@@ -67,7 +78,7 @@ def main() -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--size", type=int, default=416)
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--steps", type=int, default=6, help="timed rounds per variant (median)")
     p.add_argument("--scans", type=int, default=40)
     args = p.parse_args()
 
@@ -79,11 +90,12 @@ def main() -> None:
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     rows = [("synthesise one scan (1 worker)", t_synth), ("augment + letterbox (1 worker)", t_aug)]
-    rows.append((f"model step fp32 on {device.type}", model_step_time(args.model, args.size, args.batch, args.steps,
-                                                                       device, None, False)))
+    variants = {f"model step fp32 on {device.type}": (None, False),
+                f"model step fp32 channels_last on {device.type}": (None, True)}
     if device.type == "cuda":
-        rows.append(("model step bf16 AMP + channels_last", model_step_time(
-            args.model, args.size, args.batch, args.steps, device, torch.bfloat16, True)))
+        variants["model step bf16 AMP + channels_last"] = (torch.bfloat16, True)
+    steps = {name: make_step(args.model, args.size, args.batch, device, amp, cl) for name, (amp, cl) in variants.items()}
+    rows += list(interleaved_step_times(steps, args.steps, args.batch).items())
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"model={args.model} size={args.size} batch={args.batch}"
           + (f", GPU {torch.cuda.get_device_name()}" if device.type == "cuda" else ""))
@@ -91,8 +103,11 @@ def main() -> None:
     for name, t in rows:
         print(f"{name:<40} {1e3 * t:>10.1f} {1 / t:>10.1f}")
     data_rate = 1 / (t_synth + t_aug)
-    model_rate = 1 / rows[-1][1]
+    model_rate = 1 / min(t for _, t in rows[2:])
     bound = "the model" if model_rate < data_rate else "data (synthesis + augmentation)"
+    base = rows[2][1]
+    for name, t in rows[3:]:
+        print(f"{name}: {base / t:.2f}x the fp32 contiguous step")
     print(f"one data worker feeds {data_rate:.1f} images/s; the model consumes {model_rate:.1f} images/s: "
           f"the step is bound by {bound}; workers needed to keep up: {max(1, int(np.ceil(model_rate / data_rate)))}")
 
