@@ -156,20 +156,20 @@ class TransmissionLUT:
         (e.g. negative attenuation in air); it lands on the nearest edge of the grid.
         """
         att = np.asarray(attenuation, np.float32)
-        hi = np.array([(LUT_SIZE[0] - 1) * self.step[0], (LUT_SIZE[1] - 1) * self.step[1]], np.float32)
         step = np.asarray(self.step, np.float32)
+        hi = (np.asarray(self.table.shape[:2], np.float32) - 1) * step  # the grid's far corner
         # slopes at the origin: d(-ln T_ch)/d(b) for each basis, a 2x2 matrix (rows: channel)
         origin = self.table[0, 0]
         m0 = np.stack([(self.table[1, 0] - origin) / step[0], (self.table[0, 1] - origin) / step[1]], axis=1)
         b = np.clip(att @ np.linalg.inv(m0).T.astype(np.float32), 0, hi)
         for _ in range(iterations):
-            f = self.attenuation(b[..., 0], b[..., 1]) - att
+            current = self.attenuation(b[..., 0], b[..., 1])
+            f = current - att
             # one-sided differences, stepping inwards at the upper edge of the grid
             dw = np.where(b[..., 0] + step[0] <= hi[0], step[0], -step[0]).astype(np.float32)
             df = np.where(b[..., 1] + step[1] <= hi[1], step[1], -step[1]).astype(np.float32)
-            base = f + att
-            jw = (self.attenuation(b[..., 0] + dw, b[..., 1]) - base) / dw[..., None]  # [H, W, 2]: d/d b_water
-            jf = (self.attenuation(b[..., 0], b[..., 1] + df) - base) / df[..., None]  # d/d b_iron
+            jw = (self.attenuation(b[..., 0] + dw, b[..., 1]) - current) / dw[..., None]  # [H, W, 2]: d/d b_water
+            jf = (self.attenuation(b[..., 0], b[..., 1] + df) - current) / df[..., None]  # d/d b_iron
             det = jw[..., 0] * jf[..., 1] - jf[..., 0] * jw[..., 1]
             ok = np.abs(det) > 1e-12  # flat (opaque, clamped) cells: no step
             inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0).astype(np.float32)

@@ -77,10 +77,9 @@ def project_threat(parcel_raw: np.ndarray, threat_raw: np.ndarray, at: tuple[int
         out[pr, pc] = to_raw(from_raw(parcel_raw[pr, pc]) * from_raw(threat_raw[tr, tc]))
         return out
     a_p, a_t = _attenuation(parcel_raw[pr, pc]), _attenuation(threat_raw[tr, tc])
-    item = (threat_raw[tr, tc] < 65535).any(axis=2)  # only where the threat attenuates
-    total = a_p + a_t
-    total[item] += _hardening_correction(a_p, a_t, lut)[item]
-    projected = to_raw(np.exp(-total))
+    projected = to_raw(np.exp(-(a_p + a_t + _hardening_correction(a_p, a_t, lut))))
+    # where the threat patch is air the correction is 0; keep those parcel pixels bit for bit
+    item = (threat_raw[tr, tc] < 65535).any(axis=2)
     out[pr, pc] = np.where(item[..., None], projected, parcel_raw[pr, pc])
     return out
 

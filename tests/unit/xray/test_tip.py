@@ -90,7 +90,7 @@ def test_hardening_corrected_tip_keeps_the_parcels_noise_and_stays_physical(synt
     brighter than the parcel, nor than the threat alone wherever the parcel attenuates at all
     (adding material cannot add photons); the mean over the item matches the joint rendering."""
     synth = synthesizer
-    parcel_clean, alone, both = _tip_and_joint(synth, 4)
+    _, alone, both = _tip_and_joint(synth, 4)
     rng = np.random.default_rng(0)
     noisy = synth.render(synth.draw_scene(np.random.default_rng(4)), rng)  # any noisy parcel scan
     out = project_threat(noisy, alone, (0, 0), lut=synth.lut)
