@@ -38,7 +38,7 @@ def _yolo_split(root: str, split: str, out_dir: Path) -> CocoDataset:
     return load_coco(out_json, image_root=root)
 
 
-def synthetic_val_set(data_cfg: DictConfig, cache_root: Path) -> CocoDataset:
+def synthetic_val_set(data_cfg: DictConfig, cache_root: Path, progress: bool = True) -> CocoDataset:
     """Write (once) and load the fixed synthetic validation set for this synth configuration."""
     from wildxray.config import compose_config
     from wildxray.xray.synth import write_dataset
@@ -50,7 +50,7 @@ def synthetic_val_set(data_cfg: DictConfig, cache_root: Path) -> CocoDataset:
     )
     folder = cache_root / ("val-" + hashlib.sha256(key.encode()).hexdigest()[:12])
     if not (folder / "annotations.json").is_file():
-        write_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg)
+        write_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg, progress=progress)
     return load_coco(folder / "annotations.json")
 
 
@@ -64,7 +64,7 @@ def build_datasets(cfg: DictConfig, run_dir: Path) -> tuple[Any, CocoDataset, li
         val = _yolo_split(cfg.data.root, cfg.data.val_split, run_dir)
     elif kind == "synthetic":
         train = None  # built per rank in build_loaders: the stream needs the transform and seed
-        val = synthetic_val_set(cfg.data, Path(cfg.data.cache_dir).expanduser())
+        val = synthetic_val_set(cfg.data, Path(cfg.data.cache_dir).expanduser(), bool(cfg.train.get("progress", True)))
     else:
         raise ValueError(f"unknown data.kind '{kind}' (expected coco, yolo or synthetic)")
     class_names = list(val.class_names)

@@ -164,3 +164,14 @@ def test_the_training_loop_learns_and_validates_what_it_learned(tmp_path: Path) 
         "train.early_stopping.patience=0", "device=cpu"]))
     curve = [row["val_mAP50"] for row in summary["history"] if "val_mAP50" in row]
     assert curve[-1] >= 0.5 and curve[-1] > curve[0], curve
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_validation_cache_shows_its_progress_bar_only_when_asked(progress: bool, tmp_path: Path, capsys) -> None:
+    from wildxray.training.data import synthetic_val_set
+
+    cfg = compose_config("train", ["data=synthetic", "data.val_size=2", f"data.cache_dir={tmp_path}",
+                                   'data.synth_overrides=["image.width=160","image.height=120"]'])
+    val = synthetic_val_set(cfg.data, tmp_path, progress=progress)
+    assert len(val) == 2
+    assert ("synth:" in capsys.readouterr().err) is progress
