@@ -21,6 +21,12 @@ def test_demo_quick_writes_model_report_and_station_results(start: str, tmp_path
     assert main(args) == 0
     summary = json.loads((tmp_path / "demo_summary.json").read_text())
     assert 0.0 <= summary["mAP50"] <= 1.0 and summary["epochs"] == 1
+    if start == "shipped":  # the starting checkpoint is scored on the same test scans, for before/after
+        before = summary["starting_point"]
+        assert before["checkpoint"] == str(SHIPPED_CHECKPOINT) and 0.0 <= before["mAP50"] <= 1.0
+        assert (tmp_path / "report_starting_point" / "metrics.json").is_file()
+    else:
+        assert summary["starting_point"] is None
     card = read_card(tmp_path / "model" / "wildxray-demo.onnx")
     assert card["operating_point"]["calibrated"] is True  # step 4 wrote the thresholds
     assert card["input_size"] == (416 if start == "shipped" else 128)

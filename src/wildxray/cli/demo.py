@@ -1,7 +1,8 @@
 """``wildxray demo``: the whole pipeline on built-in synthetic scans, as a user would run it.
 
-synthesise scans -> train -> export ONNX -> calibrate at 1 % false alarms -> evaluate (HTML report)
--> run the station's inference on held-out scans -> summary.
+synthesise scans -> train -> export ONNX -> calibrate at 1 % false alarms -> evaluate (HTML report;
+when fine-tuning, the starting checkpoint is scored on the same test scans too) -> run the station's
+inference on held-out scans -> summary.
 Each step is the same code the individual commands run.
 """
 
@@ -17,6 +18,7 @@ from wildxray.paths import repo_root
 
 
 SHIPPED_CHECKPOINT = repo_root() / "export" / "wildxray-xray.pt"
+FINETUNE_LR = 5e-4
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="small", help="model config name in configs/model (default: small)")
     p.add_argument("--size", type=int, default=320, help="model input size S (default 320)")
     p.add_argument("--batch", type=int, default=16, help="training batch size (default 16)")
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"peak learning rate (default: {FINETUNE_LR:g} when fine-tuning, the optimiser config's from scratch)")
     p.add_argument("--target-far", type=float, default=0.01, help="false-alarm rate to calibrate for (default 0.01)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quick", action="store_true", help="a tiny smoke run (seconds, meaningless numbers)")
@@ -93,7 +97,10 @@ def run_demo(args: argparse.Namespace) -> dict:
     if args.minutes:
         overrides.append(f"train.time_limit_minutes={args.minutes}")
     if init:
-        overrides += [f"train.init_from={init}", "optim.optimizer.lr=0.0005", "optim.scheduler.warmup_steps=20"]
+        overrides += [f"train.init_from={init}", "optim.scheduler.warmup_steps=20"]
+    lr = args.lr if args.lr is not None else (FINETUNE_LR if init else None)
+    if lr is not None:
+        overrides.append(f"optim.optimizer.lr={lr}")
     if args.quick:
         overrides += ["train.max_steps=2", "train.num_workers=0"]
     summary = train(compose_config("train", overrides))
@@ -115,6 +122,14 @@ def run_demo(args: argparse.Namespace) -> dict:
     result = run_onnx_evaluation(model, data / "test" / "annotations.json", out / "report",
                                  n_bootstrap=200 if args.quick else 1000, seed=args.seed)
     timings["evaluate_s"] = time.perf_counter() - t
+    start_scores = None
+    if init is not None:
+        # The same test scans through the starting checkpoint: did this run's training help?
+        start_model = export_checkpoint(init, out / "model" / "starting-point.onnx", name="starting-point")
+        start = run_onnx_evaluation(start_model, data / "test" / "annotations.json", out / "report_starting_point",
+                                    n_bootstrap=200, seed=args.seed)
+        start_scores = {"checkpoint": str(init), "mAP50": start.coco.get("mAP50"), "mAP50_95": start.coco.get("mAP"),
+                        "auc": start.parcel.auc.value}
 
     t = _step("6/6 station inference on the held-out scans (result JSON + overlays)")
     code = predict_cli.main(["--model", str(model), "--out", str(out / "results"), str(data / "test" / "images")])
@@ -125,6 +140,7 @@ def run_demo(args: argparse.Namespace) -> dict:
     coco = result.coco
     final = {
         "mAP50": coco.get("mAP50"), "mAP50_95": coco.get("mAP"), "headline": result.headline(),
+        "auc": result.parcel.auc.value, "starting_point": start_scores,
         "epochs": summary["epochs_run"], "train_stop": summary["stop_reason"],
         "model": str(model), "report": str(out / "report" / "report.html"), "results": str(out / "results"),
         "timings": {k: round(v, 1) for k, v in timings.items()},
@@ -133,11 +149,19 @@ def run_demo(args: argparse.Namespace) -> dict:
     return final
 
 
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     final = run_demo(args)
     print("\n== done")
     print(f"test mAP50 {final['mAP50']:.3f}, mAP50-95 {final['mAP50_95']:.3f} after {final['epochs']} epochs")
+    start = final["starting_point"]
+    if start:
+        print(f"before training (the starting checkpoint on the same test scans): mAP50 {start['mAP50']:.3f}, "
+              f"mAP50-95 {start['mAP50_95']:.3f}, parcel AUC {_fmt(start['auc'])}; after: AUC {_fmt(final['auc'])}")
     print(final["headline"])
     print(f"report:  {final['report']}")
     print(f"model:   {final['model']}")
