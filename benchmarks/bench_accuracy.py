@@ -7,7 +7,7 @@ train and val sets are also laid out for Ultralytics with ``wildxray.data.yolo.c
 
 Evaluation: each trained model is exported to ONNX and run on the test scans through its runtime
 path (``OnnxDetector`` for wildxray, ``yolo_adapter.YoloOnnxDetector`` for YOLO; same score
-threshold 0.05, IoU 0.6, K = 100); ``wildxray.evaluation.evaluate.evaluate`` then computes COCO
+floor ``yolo_adapter.SCORE_FLOOR`` = 0.001, IoU 0.6, K = 100); ``wildxray.evaluation.evaluate.evaluate`` then computes COCO
 mAP50-95 / mAP50 (pycocotools) and the parcel detection rate at 1 % false alarms.
 Both trainers keep their last weights (no checkpoint selection on validation data).
 """

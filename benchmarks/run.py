@@ -2,7 +2,8 @@
 INT8, training throughput and the mAP-latency frontier, in one command.
 
     python benchmarks/run.py --quick            # < 15 min on 2 cores; ratios on the last lines
-    python benchmarks/run.py --out /tmp/bench   # fuller budget (more scans, epochs, input 416)
+    python benchmarks/run.py --profile medium   # ~40 min: 800 scans, 10 epochs, 320 px
+    python benchmarks/run.py --out /tmp/bench   # full budget (800 scans, 12 epochs, input 416; 1-2 h)
 
 Needs the benchmark-only extra (benchmarks/requirements-bench.txt: Ultralytics, AGPL-3.0, never
 imported by the wildxray package). Nothing is downloaded: YOLO models are built from YAML.
@@ -30,11 +31,15 @@ import numpy as np  # noqa: E402
 from bench_accuracy import TrainRun, evaluate_detector, make_synthetic_splits, train_wildxray, train_yolo  # noqa: E402
 from bench_latency import ModelSpec, measure_latency, profile_operators  # noqa: E402
 from bench_train_speed import speed_rows  # noqa: E402
+from yolo_adapter import SCORE_FLOOR  # noqa: E402
 
 PROFILES = {
     # n_train, n_val, n_test, epochs, train size, batch, latency runs, frontier sizes (wildxray / yolo)
     "quick": dict(n_train=160, n_val=16, n_test=80, epochs=3, size=320, batch=8, runs=20,
                   wx_sizes=(256, 320, 416), yolo_sizes=(320, 640)),
+    # fits about 40 min of a 2-core CPU: enough training for both models to learn something
+    "medium": dict(n_train=800, n_val=60, n_test=300, epochs=10, size=320, batch=8, runs=20,
+                   wx_sizes=(256, 320, 416), yolo_sizes=(320, 640)),
     "full": dict(n_train=800, n_val=60, n_test=300, epochs=12, size=416, batch=8, runs=30,
                  wx_sizes=(320, 416, 512), yolo_sizes=(416, 640)),
 }
@@ -66,7 +71,7 @@ def machine() -> dict:
 def export_wildxray(ckpt: Path, out: Path, size: int) -> Path:
     from wildxray.export.checkpoint_export import export_checkpoint
 
-    return export_checkpoint(ckpt, out, input_size=size, score_thresh=0.05, iou_thresh=0.6, max_det=100)
+    return export_checkpoint(ckpt, out, input_size=size, score_thresh=SCORE_FLOOR, iou_thresh=0.6, max_det=100)
 
 
 def test_images(ann_file: Path, n: int = 8) -> list[np.ndarray]:
@@ -84,7 +89,8 @@ def frontier_plot(points: list[dict], path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    styles = {"wildxray": ("o-", "tab:blue"), "yolov8n": ("s--", "tab:red"), "yolo11n": ("^--", "tab:orange")}
+    styles = {"wildxray": ("o-", "tab:blue"), "wildxray-int8": ("o:", "tab:cyan"), "yolov8n": ("s--", "tab:red"),
+              "yolo11n": ("^--", "tab:orange")}
     for family, (style, colour) in styles.items():
         pts = sorted((p for p in points if p["family"] == family and p["mAP50_95"] is not None), key=lambda p: p["ms"])
         if not pts:
@@ -109,11 +115,14 @@ def frontier_plot(points: list[dict], path: Path, title: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="small budget: < 15 min on 2 cores")
+    p.add_argument("--quick", action="store_true", help="small budget: < 15 min on 2 cores (= --profile quick)")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="full",
+                   help="budget: quick (< 15 min), medium (~40 min), full (1-2 h on 2 cores)")
     p.add_argument("--out", type=Path, default=Path("outputs/bench_yolo"), help="work and result folder")
     p.add_argument("--reuse", action="store_true", help="reuse OUT's finished training runs from an earlier call")
     args = p.parse_args(argv)
-    prof = PROFILES["quick" if args.quick else "full"]
+    profile = "quick" if args.quick else args.profile
+    prof = PROFILES[profile]
     out: Path = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
@@ -125,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(f"[{time.perf_counter() - t_start:6.0f} s] {msg}", flush=True)
 
-    results: dict = {"machine": machine(), "profile": "quick" if args.quick else "full", "settings": prof,
+    results: dict = {"machine": machine(), "profile": profile, "settings": prof,
                      "command": " ".join([Path(sys.executable).name, *sys.argv])}
     size, epochs, batch = prof["size"], prof["epochs"], prof["batch"]
 
@@ -205,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     front_lat = {r.model: r.per_image_ms for r in measure_latency(front_specs, images, (2,), (1,), prof["runs"], log=log)}
     points = []
     for name, ms in front_lat.items():
-        family = "wildxray" if name.startswith("wildxray") else name.split("@")[0]
+        family = name.split("@")[0] if name.startswith("wildxray-int8") else (
+            "wildxray" if name.startswith("wildxray") else name.split("@")[0])
         a = acc.get(name, {})
         points.append({"family": family, "label": name.replace("wildxray", "wx").replace("-int8", " int8"),
                        "name": name, "ms": ms, "mAP50_95": a.get("mAP50_95"), "mAP50": a.get("mAP50")})
