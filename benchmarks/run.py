@@ -214,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     front_lat = {r.model: r.per_image_ms for r in measure_latency(front_specs, images, (2,), (1,), prof["runs"], log=log)}
     points = []
     for name, ms in front_lat.items():
-        family = name.split("@")[0] if name.startswith("wildxray-int8") else (
-            "wildxray" if name.startswith("wildxray") else name.split("@")[0])
+        family = name.split("@")[0]  # wildxray, wildxray-int8, yolov8n, yolo11n
         a = acc.get(name, {})
         points.append({"family": family, "label": name.replace("wildxray", "wx").replace("-int8", " int8"),
                        "name": name, "ms": ms, "mAP50_95": a.get("mAP50_95"), "mAP50": a.get("mAP50")})

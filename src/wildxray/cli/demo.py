@@ -121,15 +121,15 @@ def run_demo(args: argparse.Namespace) -> dict:
     t = _step("5/6 evaluate on the held-out test scans (COCO mAP, parcel ROC, report)")
     result = run_onnx_evaluation(model, data / "test" / "annotations.json", out / "report",
                                  n_bootstrap=200 if args.quick else 1000, seed=args.seed)
-    timings["evaluate_s"] = time.perf_counter() - t
     start_scores = None
     if init is not None:
         # The same test scans through the starting checkpoint: did this run's training help?
         start_model = export_checkpoint(init, out / "model" / "starting-point.onnx", name="starting-point")
-        start = run_onnx_evaluation(start_model, data / "test" / "annotations.json", out / "report_starting_point",
-                                    n_bootstrap=200, seed=args.seed)
-        start_scores = {"checkpoint": str(init), "mAP50": start.coco.get("mAP50"), "mAP50_95": start.coco.get("mAP"),
-                        "auc": start.parcel.auc.value}
+        before = run_onnx_evaluation(start_model, data / "test" / "annotations.json", out / "report_starting_point",
+                                     n_bootstrap=200, seed=args.seed)
+        start_scores = {"checkpoint": str(init), "mAP50": before.coco.get("mAP50"),
+                        "mAP50_95": before.coco.get("mAP"), "auc": before.parcel.auc.value}
+    timings["evaluate_s"] = time.perf_counter() - t
 
     t = _step("6/6 station inference on the held-out scans (result JSON + overlays)")
     code = predict_cli.main(["--model", str(model), "--out", str(out / "results"), str(data / "test" / "images")])
@@ -149,10 +149,6 @@ def run_demo(args: argparse.Namespace) -> dict:
     return final
 
 
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     final = run_demo(args)
@@ -160,8 +156,11 @@ def main(argv: list[str]) -> int:
     print(f"test mAP50 {final['mAP50']:.3f}, mAP50-95 {final['mAP50_95']:.3f} after {final['epochs']} epochs")
     start = final["starting_point"]
     if start:
+        from wildxray.evaluation.report import _fmt  # the report's number format ("n/a" for a missing AUC)
+
         print(f"before training (the starting checkpoint on the same test scans): mAP50 {start['mAP50']:.3f}, "
-              f"mAP50-95 {start['mAP50_95']:.3f}, parcel AUC {_fmt(start['auc'])}; after: AUC {_fmt(final['auc'])}")
+              f"mAP50-95 {start['mAP50_95']:.3f}, parcel AUC {_fmt(start['auc'], 'num')}; "
+              f"after: AUC {_fmt(final['auc'], 'num')}")
     print(final["headline"])
     print(f"report:  {final['report']}")
     print(f"model:   {final['model']}")
