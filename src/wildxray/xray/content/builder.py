@@ -173,14 +173,22 @@ class ItemBuilder:
     def polygon(self, material: str | None, points: list[tuple[float, float]], thickness: float | np.ndarray,
                 round_cm: float = 0.0) -> np.ndarray:
         """Slab with a polygon outline; edges rounded over ``round_cm`` (a circular bevel)."""
-        mask = np.zeros((self.h, self.w), np.uint8)
-        pts = np.round(np.asarray(points, np.float64) * self.ppc * 16).astype(np.int32)
-        cv2.fillPoly(mask, [pts], 1, lineType=cv2.LINE_8, shift=4)
-        prof = mask.astype(np.float32)
-        if round_cm > 0 and mask.any():
-            d = cv2.distanceTransform(mask, cv2.DIST_L2, 3) / (round_cm * self.ppc)
-            e = 1.0 - np.minimum(d, 1.0)
-            prof = np.sqrt(np.maximum(1.0 - e * e, 0.0)) * mask
+        pts = np.asarray(points, np.float64) * self.ppc
+        # Fill and bevel only the polygon's bounding window, grown by 1 px of zeros inside the patch,
+        # so distances to the outline equal the full patch's: hems and chips stay cheap on big patches.
+        c0, r0 = (max(0, int(np.floor(v)) - 1) for v in pts.min(0))
+        c1, r1 = min(self.w, int(np.ceil(pts[:, 0].max())) + 2), min(self.h, int(np.ceil(pts[:, 1].max())) + 2)
+        prof = np.zeros((self.h, self.w), np.float32)
+        if c1 > c0 and r1 > r0:
+            mask = np.zeros((r1 - r0, c1 - c0), np.uint8)
+            shifted = np.round((pts - (c0, r0)) * 16).astype(np.int32)
+            cv2.fillPoly(mask, [shifted], 1, lineType=cv2.LINE_8, shift=4)
+            win = mask.astype(np.float32)
+            if round_cm > 0 and mask.any():
+                d = cv2.distanceTransform(mask, cv2.DIST_L2, 3) / (round_cm * self.ppc)
+                e = 1.0 - np.minimum(d, 1.0)
+                win = np.sqrt(np.maximum(1.0 - e * e, 0.0)) * mask
+            prof[r0:r1, c0:c1] = win
         t = prof * thickness
         return self.add(material, t) if material else t.astype(np.float32)
 
@@ -200,6 +208,23 @@ class ItemBuilder:
         small = rng.random((gy, gx), dtype=np.float32)
         field_ = cv2.resize(small, (self.w, self.h), interpolation=cv2.INTER_CUBIC)
         return np.clip(lo + (hi - lo) * field_, min(lo, hi), max(lo, hi))
+
+    def warp(self, rng: np.random.Generator, thickness: np.ndarray, cell_cm: float, amplitude_cm: float) -> np.ndarray:
+        """``thickness`` displaced by a smooth random field (~``amplitude_cm``): straight edges of a
+        folded garment or hide become the soft wavy edges of cloth."""
+        dx = (self.smooth_noise(rng, cell_cm, -1.0, 1.0) * amplitude_cm * self.ppc).astype(np.float32)
+        dy = (self.smooth_noise(rng, cell_cm, -1.0, 1.0) * amplitude_cm * self.ppc).astype(np.float32)
+        gx, gy = np.meshgrid(np.arange(self.w, dtype=np.float32), np.arange(self.h, dtype=np.float32))
+        return cv2.remap(np.ascontiguousarray(thickness, np.float32), gx + dx, gy + dy, cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+
+    def wrinkles(self, rng: np.random.Generator, cell_cm: float, sharpness: float = 3.0) -> np.ndarray:
+        """Ridge lines in [0, 1] spaced ~``cell_cm`` apart: the creases of cloth, hide or a bag.
+
+        The zero crossings of a smooth field are thin meandering curves; ``1 - |2f - 1|`` peaks on
+        them and ``sharpness`` narrows the peaks into lines."""
+        f = self.smooth_noise(rng, cell_cm)
+        return (1.0 - np.abs(2.0 * f - 1.0)) ** sharpness
 
 
 def blob_outline(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float, n: int = 14,

@@ -13,41 +13,80 @@ from wildxray.xray.content.builder import ItemBuilder, arc_points, blob_outline
 
 
 def clothes(rng: np.random.Generator, ppc: float) -> ItemBuilder:
-    """A folded garment: stacked fabric layers with folds; jeans get rivets and a zip."""
+    """A garment as it lies in a parcel: folded into a flat stack, or crumpled.
+
+    Folded: the body panel plus panels folded over it (sleeves, a half fold), each fold adding a
+    layer with a crisp edge, hems and seams as thicker strips, a collar ring; this layered,
+    stepped look is what identifies clothes on a scan. Crumpled: an irregular outline with creases.
+    Jeans get rivets, buttons and a zip.
+    """
     W, H = rng.uniform(20, 38), rng.uniform(15, 30)
     b = ItemBuilder(W + 2, H + 2, ppc)
     mat = "cotton_fabric" if rng.random() < 0.6 else "polyester_fabric"
-    depth = rng.uniform(1.5, 6)
-    folds = b.smooth_noise(rng, rng.uniform(2, 6), 0.55, 1.25)
-    a = rng.uniform(0, np.pi)
-    period = rng.uniform(3, 8)
-    phase = b.smooth_noise(rng, 8.0, 0.0, 2 * np.pi)  # creases wander, as in a folded garment
-    crease = np.abs(np.sin(np.pi * (b.X * np.cos(a) + b.Y * np.sin(a)) / period + phase))
-    folds = folds * (0.7 + 0.45 * crease ** 0.5) * b.smooth_noise(rng, 0.4, 0.9, 1.1)
-    b.polygon(mat, blob_outline(rng, W / 2 + 1, H / 2 + 1, W / 2, H / 2, 10, 0.06), depth * folds, round_cm=1.5)
+    layer = rng.uniform(0.4, 1.0)  # cm of bulk fabric per layer of the fold
+    crease = b.wrinkles(rng, rng.uniform(2.5, 6.0))
+    texture = 0.85 + 0.35 * crease
+    if rng.random() < 0.7:  # folded flat: body, folded-in sides, a fold across
+        t = b.rect(None, 1, 1, W, H, 2 * layer, round_cm=0.3)  # front and back
+        side = rng.uniform(0.15, 0.3) * W
+        t += b.rect(None, 1, 1, side, H, layer, round_cm=0.2) + b.rect(None, 1 + W - side, 1, side, H, layer, round_cm=0.2)
+        if rng.random() < 0.6:
+            fold = rng.uniform(0.35, 0.65) * H
+            t += b.rect(None, 1, 1, W, fold, layer * rng.uniform(1, 2), round_cm=0.3)
+        hem = rng.uniform(0.6, 1.2)  # a frame of doubled fabric round the edge
+        t += (b.rect(None, 1, 1, W, H, layer * 0.5) - b.rect(None, 1 + hem, 1 + hem, W - 2 * hem, H - 2 * hem, layer * 0.5))
+        if rng.random() < 0.5:  # collar of a folded shirt or jumper
+            ring = b.ellipsoid(None, 1 + W / 2, 1 + H * 0.12, W * 0.14, H * 0.1, 1.0) > 0
+            t += (ring & ~(b.ellipsoid(None, 1 + W / 2, 1 + H * 0.12, W * 0.1, H * 0.07, 1.0) > 0)) * layer * 1.5
+        t = b.warp(rng, t, rng.uniform(6, 12), rng.uniform(0.4, 1.2))
+    else:  # crumpled: an irregular heap, thicker towards the middle
+        outline = blob_outline(rng, W / 2 + 1, H / 2 + 1, W / 2, H / 2, 12, 0.18)
+        t = b.polygon(None, outline, layer * rng.uniform(3, 7), round_cm=rng.uniform(1.5, 4))
+        t *= b.smooth_noise(rng, rng.uniform(3, 7), 0.6, 1.3)
+    b.add(mat, t * texture)
     if rng.random() < 0.35:  # jeans hardware
         x, y = rng.uniform(3, W - 3), rng.uniform(3, H - 3)
         b.rect("brass", x, y, 0.6, rng.uniform(8, 15), 0.15, angle_deg=rng.uniform(0, 180))
         for _ in range(int(rng.integers(2, 6))):
             b.ellipsoid("brass", rng.uniform(1, W), rng.uniform(1, H), 0.45, 0.45, 0.3)
+    elif rng.random() < 0.4:  # a shirt's buttons in a row
+        x = 1 + W * rng.uniform(0.4, 0.6)
+        for y in np.linspace(2, H - 1, int(rng.integers(4, 8))):
+            b.ellipsoid("pmma", x, float(y), 0.55, 0.55, 0.3)
     return b
 
 
+def _foot_outline(x0: float, y0: float, L: float, scale: float = 1.0) -> list[tuple[float, float]]:
+    """Sole outline of length L (cm) from the heel at (x0, y0): heel, waist, ball and toe widths."""
+    s = np.linspace(0.0, 1.0, 24)
+    half = np.interp(s, [0.0, 0.04, 0.2, 0.45, 0.7, 0.88, 0.97, 1.0],
+                     [0.05, 0.13, 0.15, 0.12, 0.19, 0.17, 0.1, 0.02]) * L * scale
+    xs = x0 + (1 - scale) * L / 2 + s * L * scale
+    top = [(float(x), y0 - float(h)) for x, h in zip(xs, half)]
+    return top + [(float(x), y0 + float(h)) for x, h in zip(xs[::-1], half[::-1])]
+
+
 def shoes(rng: np.random.Generator, ppc: float) -> ItemBuilder:
-    """A pair of shoes: rubber soles, leather or fabric uppers, eyelets, sometimes a steel shank."""
+    """A pair of shoes seen from above: foot-shaped rubber soles with a tread, the upper's walls
+    seen edge-on as a dark rim, a heel counter, eyelets in two rows, sometimes a steel shank."""
     L = rng.uniform(24, 31)
-    b = ItemBuilder(L + 2, 2 * L * 0.38 + 3, ppc)
+    b = ItemBuilder(L + 2, 2 * L * 0.42 + 3, ppc)
     upper = "leather" if rng.random() < 0.5 else "polyester_fabric"
+    height = rng.uniform(6, 12)  # upper wall height: the path length where the beam grazes it
     for k in range(2):
-        y = 1.5 + k * (L * 0.38 + 0.5)
-        sole = [(1, y + L * 0.1), (1 + L * 0.25, y), (1 + L * 0.85, y + L * 0.02), (1 + L, y + L * 0.17),
-                (1 + L * 0.85, y + L * 0.34), (1 + L * 0.4, y + L * 0.3), (1, y + L * 0.26)]
-        b.polygon("rubber", sole, rng.uniform(1.5, 3.0), round_cm=1.0)
-        b.shell_ellipsoid(upper, 1 + L * 0.5, y + L * 0.17, L * 0.45, L * 0.15, L * 0.35, 0.25)
+        y = 1.5 + L * 0.2 + k * (L * 0.42 + 0.5)
+        sole = _foot_outline(1, y, L)
+        tread = 1.0 + 0.15 * (np.sin(2 * np.pi * b.X / rng.uniform(0.6, 1.2)) > 0.3)
+        b.polygon("rubber", sole, rng.uniform(1.0, 2.0) * tread, round_cm=0.4)
+        b.rect("rubber", 1, y - L * 0.12, L * 0.2, L * 0.24, rng.uniform(1.0, 2.5), round_cm=0.5)  # heel block
+        rim = b.polygon(None, _foot_outline(1, y, L, 0.98), height) - b.polygon(None, _foot_outline(1, y, L, 0.93), height)
+        b.add(upper, np.maximum(rim, 0.0) * 0.35)
+        b.polygon(upper, _foot_outline(1, y, L, 0.95), 0.4)
         if rng.random() < 0.3:
-            b.rect("iron", 1 + L * 0.35, y + L * 0.15, L * 0.3, 1.0, 0.15)
+            b.rect("iron", 1 + L * 0.22, y - 0.5, L * 0.3, 1.0, 0.15)
         for e in range(5):
-            b.ellipsoid("brass", 1 + L * (0.55 + 0.05 * e), y + L * 0.12, 0.2, 0.2, 0.1)
+            for side in (-1, 1):
+                b.ellipsoid("brass", 1 + L * (0.5 + 0.05 * e), y + side * L * 0.05, 0.2, 0.2, 0.1)
     return b
 
 
@@ -97,9 +136,11 @@ def laptop(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     case = "aluminium" if rng.random() < 0.5 else "abs"
     b.rect(case, 1, 1, W, H, 0.2 if case == "aluminium" else 0.6, round_cm=0.5)
     b.rect("soda_lime_glass", 1, 1, W, H, 0.05)
-    plate = b.rect(None, 2, 2, W - 2, H * 0.5, 0.03)  # keyboard plate, punched with key holes
-    keys = (np.cos(2 * np.pi * b.X / 1.9) > -0.4) & (np.cos(2 * np.pi * b.Y / 1.9) > -0.4)
-    b.add("iron", plate * (1 - keys))
+    # keyboard: a thin steel plate punched with key holes, ABS key caps over the holes
+    plate = b.rect(None, 2, 2, W - 2, H * 0.5, 1.0)
+    keys = (np.cos(2 * np.pi * b.X / 1.9) > -0.75) & (np.cos(2 * np.pi * b.Y / 1.9) > -0.75)  # 1.5 cm caps, 0.4 cm webs
+    b.add("iron", plate * (1 - keys) * 0.015)
+    b.add("abs", plate * keys * 0.35)
     if rng.random() < 0.5:  # 18650 cells in a row
         for k in range(int(rng.integers(3, 7))):
             b.tube("li_ion_cell", [(3 + k * 2.0, H - 6), (3 + k * 2.0, H - 0.5)], [0.9, 0.9])

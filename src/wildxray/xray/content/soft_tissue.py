@@ -15,14 +15,17 @@ from wildxray.xray.content.builder import ItemBuilder, blob_outline
 
 
 def scale_pile(rng: np.random.Generator, ppc: float, material: str = "pangolin_scale") -> ItemBuilder:
-    """A bag holding 30-180 overlapping shield-shaped scales, thick at the base, thin at the rim."""
-    n = int(rng.integers(30, 180))
-    rx, ry = math.sqrt(n) * rng.uniform(1.3, 1.8), math.sqrt(n) * rng.uniform(1.0, 1.5)
+    """A bag of 60-260 overlapping shield-shaped scales, heaped deeper in the middle.
+
+    Each scale is thick at its base and thin at its rim with a ridge along its axis, so a pile shows
+    the mottled mass of crescent edges seen on seizure scans (0.5-2 kg per bag)."""
+    n = int(rng.integers(60, 260))
+    rx, ry = math.sqrt(n) * rng.uniform(0.9, 1.25), math.sqrt(n) * rng.uniform(0.7, 1.0)
     b = ItemBuilder(2 * rx + 8, 2 * ry + 8, ppc)
     acc = np.zeros((b.h, b.w), np.float32)
     for _ in range(n):
         s = rng.uniform(2.0, 6.5)  # scale width, cm
-        cx, cy = rx + 4 + rng.normal(0, rx / 2.3), ry + 4 + rng.normal(0, ry / 2.3)
+        cx, cy = rx + 4 + rng.normal(0, rx / 2.5), ry + 4 + rng.normal(0, ry / 2.5)
         a = rng.uniform(0, 2 * math.pi)
         # shield outline: rounded triangle, in its own small window for speed
         k = int(math.ceil(s * ppc)) + 2
@@ -33,49 +36,74 @@ def scale_pile(rng: np.random.Generator, ppc: float, material: str = "pangolin_s
         pts[0] = (c + 0.62 * s * ppc * math.cos(a), c + 0.62 * s * ppc * math.sin(a))  # the pointed tip
         cv2.fillPoly(win, [np.round(np.array(pts)).astype(np.int32)], 1)
         d = cv2.distanceTransform(win, cv2.DIST_L2, 3)
-        thick = rng.uniform(0.1, 0.3) * np.minimum(d / (0.15 * s * ppc + 1e-6), 1.0)
+        # thicker towards the base (opposite the tip): a linear ramp along the scale's axis
+        yy, xx = np.mgrid[0:k, 0:k].astype(np.float32) - c
+        along = -(xx * math.cos(a) + yy * math.sin(a)) / (0.5 * s * ppc)
+        thick = rng.uniform(0.1, 0.3) * np.minimum(d / (0.08 * s * ppc + 1e-6), 1.0) * (0.7 + 0.45 * np.clip(along, -1, 1))
         x0, y0 = int(cx * ppc - c), int(cy * ppc - c)
         xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + k, b.w), min(y0 + k, b.h)
         if xb > xa and yb > ya:
-            acc[ya:yb, xa:xb] += thick[ya - y0:yb - y0, xa - x0:xb - x0]
+            acc[ya:yb, xa:xb] += np.maximum(thick[ya - y0:yb - y0, xa - x0:xb - x0], 0.0)
     b.add(material, acc)
     bag = b.polygon(None, blob_outline(rng, rx + 4, ry + 4, rx + 2.5, ry + 2.5, 12, 0.1), 1.0)
-    b.add("polyethylene", bag * 0.02)
+    b.add("polyethylene", bag * 0.02 * (1 + 2 * b.wrinkles(rng, 3.0)))
     return b
+
+
+def _hide_outline(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: float) -> list[tuple[float, float]]:
+    """A flayed skin: an oval body with four leg flaps, a neck and a tail stub (16 + 6 x 3 points)."""
+    pts = []
+    flaps = {0.0: 0.35, 0.7: 0.45, 2.45: 0.45, math.pi: 0.3, 3.85: 0.45, 5.6: 0.45}  # angle -> flap length
+    for a in np.linspace(0, 2 * math.pi, 48, endpoint=False):
+        k = 1.0 + rng.uniform(-0.05, 0.05)
+        for fa, length in flaps.items():
+            da = abs((a - fa + math.pi) % (2 * math.pi) - math.pi)
+            k += length * max(0.0, 1 - da / 0.22)
+        pts.append((cx + rx * k * math.cos(a) / 1.4, cy + ry * k * math.sin(a) / 1.4))
+    return pts
 
 
 def folded_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide", fur: bool | None = None,
                 reptile: bool = False) -> ItemBuilder:
-    """2-6 layers of hide folded into a bundle; optionally with a fur layer or a reptile scale texture."""
+    """A skin folded into a bundle: 2-6 layers, each fold a crisp step, the flayed outline (leg flaps)
+    showing at the edges; optionally with a fur layer or the scale rows of a reptile skin."""
     W, H = rng.uniform(18, 40), rng.uniform(14, 30)
-    layers = int(rng.integers(2, 7))
-    b = ItemBuilder(W + 4, H + 4, ppc)
-    skin_t = rng.uniform(0.08, 0.2) if reptile else rng.uniform(0.3, 0.6)
+    layers = int(rng.integers(3, 9)) if reptile else int(rng.integers(2, 7))
+    b = ItemBuilder(W + 6, H + 6, ppc)
+    skin_t = rng.uniform(0.2, 0.35) if reptile else rng.uniform(0.3, 0.6)
     fur = (rng.random() < 0.4) if fur is None else fur
+    total = np.zeros((b.h, b.w), np.float32)
     for k in range(layers):
-        shrink = 1 - 0.06 * k
-        outline = blob_outline(rng, (W + 4) / 2, (H + 4) / 2, W / 2 * shrink, H / 2 * shrink, 16, 0.08)
-        t = b.polygon(None, outline, skin_t, round_cm=0.6)
-        if reptile:  # scale rows: a checker of slightly thicker cells (or osteoderms)
-            cell = rng.uniform(0.5, 1.5)
-            pattern = 0.75 + 0.25 * (np.cos(2 * math.pi * b.X / cell) * np.cos(2 * math.pi * b.Y / cell) > 0)
-            t = t * pattern
-        b.add(material, t * b.smooth_noise(rng, 4.0, 0.8, 1.2))
-        if fur:
-            b.add("fur_hair", t / skin_t * rng.uniform(1.0, 3.0) * b.smooth_noise(rng, 3.0, 0.5, 1.0))
+        shrink = 1 - 0.07 * k
+        cx, cy = (W + 6) / 2 + rng.normal(0, W * 0.04), (H + 6) / 2 + rng.normal(0, H * 0.04)
+        outline = (_hide_outline(rng, cx, cy, W / 2 * shrink, H / 2 * shrink) if k == 0 else
+                   blob_outline(rng, cx, cy, W / 2 * shrink, H / 2 * shrink, 8, 0.1))  # inner folds: straighter
+        total += b.polygon(None, outline, skin_t, round_cm=0.15)
+    total = b.warp(rng, total, rng.uniform(5, 10), rng.uniform(0.3, 1.0))
+    if reptile:  # scale rows: a diamond lattice of thicker scales (osteoderms in crocodilians)
+        cell = rng.uniform(0.6, 1.6)
+        u, v = (b.X + b.Y) / cell, (b.X - b.Y) / cell
+        diamonds = np.minimum(np.abs(np.sin(np.pi * u)), np.abs(np.sin(np.pi * v)))
+        total = total * (0.6 + 0.6 * diamonds)
+    b.add(material, total * (0.9 + 0.25 * b.wrinkles(rng, 4.0)))
+    if fur:  # hair lies in tufts: a thick layer over the outer face of the bundle
+        b.add("fur_hair", (total > 0) * rng.uniform(1.0, 3.0) * b.smooth_noise(rng, 1.5, 0.4, 1.0) *
+              (0.8 + 0.4 * b.wrinkles(rng, 0.8, 2.0)))
     return b
 
 
 def rolled_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide") -> ItemBuilder:
-    """A hide rolled into a cylinder: concentric layers give the striped profile of a spiral roll."""
+    """A hide rolled into a cylinder: the spiral's layers seen edge-on give bright stripes along
+    the roll, its ragged ends show each layer stopping at a different place."""
     L = rng.uniform(25, 50)
     R = rng.uniform(4, 9)
     h = rng.uniform(0.3, 0.6)
-    b = ItemBuilder(L + 2, 2 * R + 2, ppc)
+    b = ItemBuilder(L + 4, 2 * R + 2, ppc)
     for k in range(int(R / (h * 1.6))):
         ro = R - k * h * 1.6
-        outer = b.tube(None, [(1, R + 1), (L + 1, R + 1)], [ro, ro])
-        inner = b.tube(None, [(1, R + 1), (L + 1, R + 1)], [max(ro - h, 0.01)] * 2)
+        x0, x1 = 2 + rng.uniform(0, 1.5), L + 2 - rng.uniform(0, 1.5)
+        outer = b.tube(None, [(x0, R + 1), (x1, R + 1)], [ro, ro])
+        inner = b.tube(None, [(x0, R + 1), (x1, R + 1)], [max(ro - h, 0.01)] * 2)
         b.add(material, outer - inner)
     if rng.random() < 0.6:  # tied with string (polypropylene)
         for x in np.linspace(4, L - 2, int(rng.integers(1, 4))):
@@ -156,11 +184,12 @@ def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue") 
     _spine(b, spine[1:], body_r * 0.14, body_r * 0.3)
     trunk = [(float(x), float(y)) for x, y in np.linspace(spine[2], spine[6], 9)]
     _ribs(b, trunk, body_r * 0.85, max(0.04, body_r * 0.05))
-    for f, side in ((0.22, 1), (0.22, -1), (0.45, 1), (0.45, -1)):
-        x0, y0 = spine[int(f * 11)]
-        p1 = (x0 + rng.uniform(-1, 1), y0 + side * body_r * 2.2)
-        b.tube(material, [(x0, y0), p1], [body_r * 0.35, body_r * 0.25])
-        b.tube("cortical_bone", [(x0, y0), p1], [body_r * 0.1, body_r * 0.08])
+    for f, side, reach in ((0.22, 1, -1), (0.22, -1, -1), (0.45, 1, 1), (0.45, -1, 1)):
+        x0, y0 = spine[int(f * 11)]  # splayed limbs: upper leg sideways, lower leg bent fore or aft
+        knee = (x0 + reach * body_r * rng.uniform(0.2, 0.6), y0 + side * body_r * 1.5)
+        foot = (knee[0] - reach * body_r * rng.uniform(0.6, 1.0), knee[1] + side * body_r * 0.5)
+        b.tube(material, [(x0, y0), knee, foot], [body_r * 0.35, body_r * 0.25, body_r * 0.2])
+        b.tube("cortical_bone", [(x0, y0), knee, foot], [body_r * 0.1, body_r * 0.08, body_r * 0.06])
     b.ellipsoid("cortical_bone", spine[0][0] + body_r * 0.4, spine[0][1], body_r * 0.5, body_r * 0.35, body_r * 0.4)
     return b
 
