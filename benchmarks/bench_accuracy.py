@@ -1,9 +1,9 @@
 """Accuracy at equal budget: wildxray and Ultralytics YOLO trained from scratch on the same synthetic
 scans (same images, epochs, input size and batch), scored by the SAME evaluator on the same test set.
 
-Data: ``wildxray.xray.synth.write_dataset`` writes train/val/test sets with disjoint seeds; the
-train and val sets are also laid out for Ultralytics with ``wildxray.data.yolo.coco_to_yolo``
-(symlinks, so both trainers read the very same PNG files).
+Data: ``wildxray.xray.synth.ensure_dataset`` writes (or reuses, when current) train/val/test sets
+with disjoint seeds; the train and val sets are also laid out for Ultralytics with
+``wildxray.data.yolo.coco_to_yolo`` (symlinks, so both trainers read the very same PNG files).
 
 Evaluation: each trained model is exported to ONNX and run on the test scans through its runtime
 path (``OnnxDetector`` for wildxray, ``yolo_adapter.YoloOnnxDetector`` for YOLO; same score
@@ -15,7 +15,6 @@ Both trainers keep their last weights (no checkpoint selection on validation dat
 from __future__ import annotations
 
 import csv
-import json
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -55,18 +54,15 @@ def make_synthetic_splits(work: Path, n_train: int, n_val: int, n_test: int, see
     """Write (or reuse, when the same n and seed are already there) the three splits under ``work``."""
     from wildxray.data.yolo import coco_to_yolo
     from wildxray.xray.config import load_synth_config
-    from wildxray.xray.synth import write_dataset
+    from wildxray.xray.synth import ensure_dataset
 
     cfg = load_synth_config([])
     paths = {}
     for split, n, s in (("train", n_train, seed + 1000), ("val", n_val, seed + 2000), ("test", n_test, seed + 3000)):
         folder = work / split
-        summary = folder / "summary.json"
-        ok = summary.is_file() and (lambda d: d.get("scans") == n and d.get("seed") == s)(json.loads(summary.read_text()))
-        if not ok:
-            t0 = time.perf_counter()
-            write_dataset(folder, n, s, cfg, progress=False)
-            log(f"  synthesised {n} {split} scans (seed {s}) in {time.perf_counter() - t0:.0f} s")
+        t0 = time.perf_counter()
+        ensure_dataset(folder, n, s, cfg, progress=False)
+        log(f"  {n} {split} scans (seed {s}) ready in {time.perf_counter() - t0:.0f} s")
         paths[split] = folder / "annotations.json"
     yolo_root = work / "yolo"
     for split in ("train", "val"):

@@ -75,7 +75,7 @@ def model_overrides(ckpt: dict) -> list[str]:
 
 def synthesise(work: Path, args: argparse.Namespace) -> dict[str, Path]:
     from wildxray.xray.config import load_synth_config
-    from wildxray.xray.synth import write_dataset
+    from wildxray.xray.synth import ensure_dataset
 
     cfg = load_synth_config([f"scanner={args.scanner}", *args.synth])
     out = {}
@@ -83,8 +83,7 @@ def synthesise(work: Path, args: argparse.Namespace) -> dict[str, Path]:
     for split, n, seed in (("train", args.train_scans, 700_000 + args.seed), ("val", args.val_scans, 710_000 + args.seed),
                            ("test", args.test_scans, 720_000 + args.seed)):
         ann = work / "data" / split / "annotations.json"
-        if not ann.is_file():
-            write_dataset(ann.parent, n=n, seed=seed, cfg=cfg, progress=False)
+        ensure_dataset(ann.parent, n=n, seed=seed, cfg=cfg, progress=False)
         out[split] = ann
     return out
 

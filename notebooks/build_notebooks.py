@@ -191,7 +191,7 @@ import json
 
 from wildxray.config import compose_config
 from wildxray.xray.config import load_synth_config
-from wildxray.xray.synth import write_dataset
+from wildxray.xray.synth import ensure_dataset
 
 if TINY:
     SPLITS, SYNTH, SIZE, MODEL = {"train": 12, "val": 8, "test": 8}, ["image.width=256", "image.height=192"], 64, "small"
@@ -204,8 +204,8 @@ synth_cfg = load_synth_config(SYNTH)
 data = {}
 for k, (split, n) in enumerate(SPLITS.items()):
     ann = OUT / "data" / split / "annotations.json"
-    if not ann.is_file():  # distinct seeds: no test scan is a training scan
-        write_dataset(ann.parent, n=n, seed=1000 * k, cfg=synth_cfg, progress=False)
+    # written once; rewritten if the generator, config or size changed. Distinct seeds: no test scan is a training scan
+    ensure_dataset(ann.parent, n=n, seed=1000 * k, cfg=synth_cfg, progress=False)
     data[split] = ann
     print(split, json.loads((ann.parent / "summary.json").read_text())["instances"])"""),
     ("code", """
@@ -284,7 +284,7 @@ import json
 from wildxray.config import compose_config
 from wildxray.paths import repo_root
 from wildxray.xray.config import load_synth_config
-from wildxray.xray.synth import write_dataset
+from wildxray.xray.synth import ensure_dataset
 
 if TINY:
     N, SYNTH, SIZE, THREATS_PER_CLASS = {"train": 12, "val": 6, "test": 8, "clean": 4}, ["image.width=256", "image.height=192"], 64, 1
@@ -296,8 +296,7 @@ else:
 # "Your" scans: another scanner profile than the pre-trained model saw.
 user = load_synth_config(["scanner=compact", *SYNTH])
 for k, split in enumerate(["train", "val", "test"]):
-    if not (OUT / "user" / split / "annotations.json").is_file():
-        write_dataset(OUT / "user" / split, n=N[split], seed=50_000 + 1000 * k, cfg=user, progress=False)"""),
+    ensure_dataset(OUT / "user" / split, n=N[split], seed=50_000 + 1000 * k, cfg=user, progress=False)"""),
     ("md", """
 ## Import a COCO set and a YOLO set
 `load_coco` validates every record and names each bad one (file, record, problem); nothing is dropped
@@ -337,9 +336,8 @@ from wildxray.xray.synth import ScanSynthesizer
 from wildxray.xray.tip_dataset import render_threat_library
 
 clean = OUT / "my_scans" / "clean"
-if not (clean / "annotations.json").is_file():  # clean parcels only: clean_fraction=1
-    write_dataset(clean, n=N["clean"], seed=60_000, cfg=load_synth_config(["scanner=compact", "clean_fraction=1.0", *SYNTH]),
-                  progress=False)
+ensure_dataset(clean, n=N["clean"], seed=60_000,  # clean parcels only: clean_fraction=1
+               cfg=load_synth_config(["scanner=compact", "clean_fraction=1.0", *SYNTH]), progress=False)
 seized = OUT / "my_scans" / "seized"
 for k, threat in enumerate(render_threat_library(ScanSynthesizer(user), THREATS_PER_CLASS, seed=3)):
     write_dual_energy_tiff(seized / CLASS_NAMES[threat.label] / f"item_{k:03d}.tiff", threat.image)
@@ -372,8 +370,7 @@ if shipped.is_file() and not TINY:
 else:
     base = OUT / "base"
     for k, split in enumerate(["train", "val"]):
-        if not (base / split / "annotations.json").is_file():
-            write_dataset(base / split, n=N[split], seed=70_000 + 1000 * k, cfg=load_synth_config(SYNTH), progress=False)
+        ensure_dataset(base / split, n=N[split], seed=70_000 + 1000 * k, cfg=load_synth_config(SYNTH), progress=False)
     model_cfg = ["model=small", f"input_size={SIZE or 320}"]
     summary = train(compose_config("train", ["data=coco", f"data.train.ann_file={base / 'train' / 'annotations.json'}",
                                              f"data.val.ann_file={base / 'val' / 'annotations.json'}", *model_cfg,

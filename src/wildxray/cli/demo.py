@@ -60,7 +60,7 @@ def run_demo(args: argparse.Namespace) -> dict:
     from wildxray.evaluation.evaluate import run_onnx_evaluation
     from wildxray.export.checkpoint_export import export_checkpoint
     from wildxray.training.train import train
-    from wildxray.xray.synth import write_dataset
+    from wildxray.xray.synth import ensure_dataset
 
     init = None if args.from_scratch or not args.init_from.is_file() else args.init_from
     if init is not None:
@@ -82,8 +82,7 @@ def run_demo(args: argparse.Namespace) -> dict:
     # Distinct seed ranges: no test scan is a training scan.
     for split, n, seed in (("train", args.train_scans, args.seed), ("val", args.val_scans, args.seed + 10_000),
                            ("test", args.test_scans, args.seed + 20_000)):
-        if not (data / split / "annotations.json").is_file():
-            write_dataset(data / split, n=n, seed=seed, cfg=synth_cfg)
+        ensure_dataset(data / split, n=n, seed=seed, cfg=synth_cfg)  # reused only if it is this very set
     timings["synthesise_s"] = time.perf_counter() - t
 
     start = f"fine-tuning {init}" if init else "from scratch"

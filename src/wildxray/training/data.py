@@ -10,12 +10,11 @@ Sources (``cfg.data.kind``):
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch.utils.data import DataLoader, DistributedSampler
 
 from wildxray.data.augment import build_transforms
@@ -41,16 +40,12 @@ def _yolo_split(root: str, split: str, out_dir: Path) -> CocoDataset:
 def synthetic_val_set(data_cfg: DictConfig, cache_root: Path, progress: bool = True) -> CocoDataset:
     """Write (once) and load the fixed synthetic validation set for this synth configuration."""
     from wildxray.config import compose_config
-    from wildxray.xray.synth import write_dataset
+    from wildxray.xray.synth import config_digest, ensure_dataset, generator_fingerprint
 
     synth_cfg = compose_config("synth", list(data_cfg.get("synth_overrides", [])))
-    key = json.dumps(
-        {"cfg": OmegaConf.to_container(synth_cfg, resolve=True), "n": data_cfg.val_size, "seed": data_cfg.val_seed},
-        sort_keys=True,
-    )
+    key = f"{config_digest(synth_cfg)}-{data_cfg.val_size}-{data_cfg.val_seed}-{generator_fingerprint()}"
     folder = cache_root / ("val-" + hashlib.sha256(key.encode()).hexdigest()[:12])
-    if not (folder / "annotations.json").is_file():
-        write_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg, progress=progress)
+    ensure_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg, progress=progress)
     return load_coco(folder / "annotations.json")
 
 

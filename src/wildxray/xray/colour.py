@@ -12,8 +12,9 @@ Colour rule, as dual-energy parcel scanners show it:
   are curves R(A_high), because beam hardening bends them; they are derived from reference-material
   physics by ``wildxray.xray.colour_bands`` and shipped in ``colour_bands.json``.
   orange = organic (Zeff < ~10), green = mixed / light inorganic, blue = metal;
-- brightness and saturation from attenuation; black where the low channel is nearly opaque
-  (too few photons left to tell materials apart), white where nothing attenuates.
+- saturation and brightness from attenuation, so thickness reads as shading; black where the low
+  channel is nearly opaque (too few photons left to tell materials apart); white where nothing
+  attenuates more than a few noise sigma (the empty belt, a plastic film), as operator screens show it.
 """
 
 from __future__ import annotations

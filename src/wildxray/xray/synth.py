@@ -8,6 +8,8 @@ dataset is reproducible byte for byte and any scan can be regenerated alone.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -98,6 +100,45 @@ class ScanSynthesizer:
         return SynthScan(raw, encode_dual_energy(raw, self.bands, self.palette), target, meta)
 
 
+@functools.lru_cache(maxsize=4)
+def generator_fingerprint(root: Path | None = None) -> str:
+    """12 hex digits of sha256 over the simulator's own files (code, material table, colour bands)
+    under ``root`` (default: this package).
+
+    A cached or reused dataset is only current if it was written by the same generator: any change
+    to the physics, content or colour map changes this."""
+    root = root or Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".yaml", ".json"}):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def config_digest(cfg: Any) -> str:
+    """12 hex digits of sha256 over a composed synth config (DictConfig or plain mapping)."""
+    from omegaconf import OmegaConf
+
+    plain = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+    return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def ensure_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bool = True) -> dict:
+    """``write_dataset`` unless ``out_dir`` already holds exactly this dataset; returns its summary.
+
+    "Exactly" means the same number of scans, seed, config and generator (``summary.json``, written
+    last, records them), so a folder from an older generator, a smaller smoke run or an interrupted
+    write is rewritten, never silently reused."""
+    out = Path(out_dir)
+    want = {"scans": int(n), "seed": int(seed), "config": config_digest(cfg), "generator": generator_fingerprint()}
+    try:
+        have = json.loads((out / "summary.json").read_text())
+    except (OSError, ValueError):
+        have = {}
+    if all(have.get(k) == v for k, v in want.items()) and (out / "annotations.json").is_file():
+        return have
+    return write_dataset(out, int(n), int(seed), cfg, progress)
+
+
 def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
     import cv2
 
@@ -143,7 +184,8 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
                 forms[item["kind"]] += 1
     coco = {
         "info": {"description": "wildxray synthetic dual-energy parcel scans", "seed": seed,
-                 "scanner": synth.profile.name, "raw_encoding": "uint16 (high, low), 65535 = transmission 1"},
+                 "scanner": synth.profile.name, "raw_encoding": "uint16 (high, low), 65535 = transmission 1",
+                 "generator": generator_fingerprint()},
         "images": images, "annotations": annotations, "categories": COCO_CATEGORIES,
     }
     (out / "annotations.json").write_text(json.dumps(coco, indent=1) + "\n")
@@ -151,7 +193,7 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
     summary = {
         "scans": n, "seed": seed, "scanner": synth.profile.name, "contraband_parcels": n_threat,
         "clean_parcels": n - n_threat, "instances": {c: counts.get(c, 0) for c in CLASS_NAMES},
-        "forms": dict(sorted(forms.items())),
+        "forms": dict(sorted(forms.items())), "config": config_digest(cfg), "generator": generator_fingerprint(),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary

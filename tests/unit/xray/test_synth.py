@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,50 @@ def test_written_dataset_is_valid_coco(tmp_path, small_cfg):
         assert im["contraband"]
     assert sum(summary["instances"].values()) == len(coco["annotations"])
     assert summary["clean_parcels"] == sum(not im["contraband"] for im in coco["images"])
+
+
+def test_a_dataset_is_reused_only_if_it_is_this_very_set(tmp_path, small_cfg, monkeypatch):
+    """ensure_dataset rewrites a folder from another size, seed, config or generator, or an
+    interrupted write; it reuses the folder only when all of them match."""
+    from wildxray.xray import synth as synth_module
+    from wildxray.xray.config import load_synth_config
+
+    writes = []
+    real_write = synth_module.write_dataset
+    monkeypatch.setattr(synth_module, "write_dataset", lambda out, n, seed, cfg, progress: writes.append(n) or
+                        real_write(out, n, seed, cfg, progress))
+    ensure = synth_module.ensure_dataset
+    first = ensure(tmp_path, 2, 7, small_cfg, progress=False)
+    assert writes == [2] and first["generator"] == synth_module.generator_fingerprint()
+    assert ensure(tmp_path, 2, 7, small_cfg, progress=False) == first and writes == [2]  # reused as it is
+    ensure(tmp_path, 3, 7, small_cfg, progress=False)  # a bigger set (a smoke run's folder, then the real one)
+    ensure(tmp_path, 3, 8, small_cfg, progress=False)  # another seed
+    other_cfg = load_synth_config(["image.width=320", "image.height=240", "clean_fraction=1.0"])
+    ensure(tmp_path, 3, 8, other_cfg, progress=False)  # another config
+    assert writes == [2, 3, 3, 3]
+    monkeypatch.setattr(synth_module, "generator_fingerprint", lambda: "0" * 12)  # the simulator changed
+    ensure(tmp_path, 3, 8, other_cfg, progress=False)
+    assert writes == [2, 3, 3, 3, 3]
+    (tmp_path / "summary.json").unlink()  # written last: missing after an interrupted write
+    ensure(tmp_path, 3, 8, other_cfg, progress=False)
+    assert writes == [2, 3, 3, 3, 3, 3] and len(json.loads((tmp_path / "annotations.json").read_text())["images"]) == 3
+
+
+def test_generator_fingerprint_follows_the_simulator_files(tmp_path):
+    import shutil
+
+    from wildxray.xray import synth as synth_module
+
+    package = Path(synth_module.__file__).parent
+    copy = tmp_path / "xray"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    fingerprint = synth_module.generator_fingerprint()
+    assert len(fingerprint) == 12 and synth_module.generator_fingerprint(copy) == fingerprint
+    (copy / "__pycache__").mkdir()
+    (copy / "__pycache__" / "scene.cpython-311.pyc").write_bytes(b"compiled")  # not a source: ignored
+    synth_module.generator_fingerprint.cache_clear()
+    assert synth_module.generator_fingerprint(copy) == fingerprint
+    clutter = copy / "content" / "clutter.py"
+    clutter.write_text(clutter.read_text().replace("W, H = rng.uniform(20, 38)", "W, H = rng.uniform(20, 39)"))
+    synth_module.generator_fingerprint.cache_clear()
+    assert synth_module.generator_fingerprint(copy) != fingerprint  # one garment size changed
