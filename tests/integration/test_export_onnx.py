@@ -17,6 +17,7 @@ from wildxray.export.card import CARD_KEY, build_card
 from wildxray.export.onnx_export import ExportWrapper, card_path_for, export_onnx, read_card_from_onnx
 from wildxray.models.build import build_detector
 from wildxray.training.criterion import Criterion
+from wildxray.xray.colour import ENCODING_VERSION
 
 CLASSES = ["ivory", "horn", "scales"]
 TRAIN_SIZE = 128
@@ -138,6 +139,7 @@ def test_cli_exports_a_trainer_checkpoint(trained, tmp_path, capsys) -> None:
     card = read_card_from_onnx(out)
     assert card["input_size"] == 256 and card["metrics"] == {"map50": 0.9} and card["classes"] == CLASSES
     assert card["modality"] == "xray" and card["training_data"] == {"data": {}}
+    assert card["xray_encoding"] == ENCODING_VERSION  # raw scans are rendered as at training time
     # The EMA weights (not the zeroed 'model' weights) were exported: same detections as the trained model.
     canvases = _canvases(images[:2], 256)
     got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"images": canvases})

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from wildxray.gitinfo import git_commit
 from wildxray.types import MODALITIES
+from wildxray.xray.colour import ENCODING_VERSION, XRAY_MODALITIES
 
 CARD_KEY = "wildxray_card"
 FORMAT_VERSION = 1
@@ -58,7 +59,7 @@ def build_card(
     unknown = set(thresholds) - set(classes)
     if unknown or len(thresholds) != len(classes):
         raise ValueError(f"build_card: thresholds must name each class once; got {sorted(thresholds)} for {classes}")
-    return {
+    card = {
         "format_version": FORMAT_VERSION,
         "name": name,
         "classes": classes,
@@ -81,3 +82,6 @@ def build_card(
         "git_commit": commit if commit is not None else git_commit(),
         "export_date": export_date or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    if modality in XRAY_MODALITIES:  # how raw dual energy was rendered into the RGB the model learnt from
+        card["xray_encoding"] = ENCODING_VERSION
+    return card

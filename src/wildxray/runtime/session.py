@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -28,9 +29,27 @@ from wildxray.runtime.tiling import (
     tiles_for,
 )
 from wildxray.types import Detections
+from wildxray.xray.colour import ENCODING_VERSION, XRAY_MODALITIES
+
+log = logging.getLogger(__name__)
 
 OUTPUT_NAMES = ("boxes", "scores", "labels", "num_detections")
 INPUT_NAME = "images"
+
+
+def encoding_mismatch(card: dict[str, Any], path: str | Path) -> str | None:
+    """Why raw dual-energy scans would reach this model unlike the scans it learnt from, or None.
+
+    Cards from before the field existed were trained on encoding 1. 8-bit pseudo-colour inputs
+    (rendered by the scanner itself) are unaffected."""
+    if card.get("modality") not in XRAY_MODALITIES:
+        return None
+    trained_on = int(card.get("xray_encoding", 1))
+    if trained_on == ENCODING_VERSION:
+        return None
+    return (f"{path}: the model was trained on dual-energy encoding {trained_on}, this runtime renders raw "
+            f"(16-bit TIFF/DICOM) scans with encoding {ENCODING_VERSION}; its detections on raw scans may be "
+            "degraded (8-bit pseudo-colour scans are unaffected). Fine-tune and re-export it with this version.")
 
 
 class ModelContractError(ValueError):
@@ -86,6 +105,9 @@ class OnnxDetector:
         self.tile_overlap = float(tile_overlap)
         self.iou_threshold = float(self.card.get("iou_threshold", 0.5))
         self._check_contract()
+        self.encoding_warning = encoding_mismatch(self.card, self.path)
+        if self.encoding_warning:
+            log.warning(self.encoding_warning)
 
     def _check_contract(self) -> None:
         inputs = self.session.get_inputs()

@@ -28,6 +28,14 @@ import numpy as np
 
 BANDS_FILE = Path(__file__).with_name("colour_bands.json")
 
+#: Version of the raw -> RGB encoding below, recorded in every exported model's card
+#: (``xray_encoding``): a model sees raw scans as this function renders them, so a station warns
+#: when its encoding differs from the one the model was trained on. 1: pale, slowly darkening
+#: colours (until 2026-12-01); 2: saturation within A ~ 0.45, shading with attenuation, near-air white.
+ENCODING_VERSION = 2
+#: Card modalities whose models see raw scans through this encoding.
+XRAY_MODALITIES = ("xray", "xray_dual")
+
 #: Palettes: RGB of (organic, inorganic, metal). "classic" is the common orange/green/blue; "deep"
 #: mimics makers whose organics are darker brown and metals more violet.
 PALETTES: dict[str, np.ndarray] = {

@@ -7,8 +7,9 @@ import hashlib
 import numpy as np
 import pytest
 
-from tests.fixtures.contract_model import BLUE, RED, draw_patch, grey_image, make_contract_model
+from tests.fixtures.contract_model import BLUE, RED, default_card, draw_patch, grey_image, make_contract_model
 from wildxray.runtime.session import ModelContractError, OnnxDetector
+from wildxray.xray.colour import ENCODING_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +124,25 @@ def test_model_breaking_the_io_contract_is_refused(tmp_path):
     path.write_bytes(model.SerializeToString())
     with pytest.raises(ModelContractError, match=r"bad\.onnx: expected one input 'images'"):
         OnnxDetector(path)
+
+
+@pytest.mark.parametrize("modality, encoding, warns", [
+    ("xray", None, True),                # a card from before the field: trained on encoding 1
+    ("xray", ENCODING_VERSION - 1, True),
+    ("xray_dual", ENCODING_VERSION - 1, True),
+    ("xray", ENCODING_VERSION, False),
+    ("photo", None, False),              # photos never pass through the dual-energy encoding
+])
+def test_a_model_trained_on_another_dual_energy_encoding_is_flagged(tmp_path, caplog, modality, encoding, warns):
+    card = default_card(("ivory", "horn"), 64, 4)
+    card["modality"] = modality
+    card.pop("xray_encoding")
+    if encoding is not None:
+        card["xray_encoding"] = encoding
+    path = make_contract_model(tmp_path / "old.onnx", class_names=("ivory", "horn"), card=card)
+    with caplog.at_level("WARNING", logger="wildxray.runtime.session"):
+        detector = OnnxDetector(path, threads=1)
+    assert bool(detector.encoding_warning) is warns
+    assert any(str(path) in r.getMessage() and "encoding" in r.getMessage() for r in caplog.records) is warns
+    if warns:
+        assert f"encoding {ENCODING_VERSION}" in detector.encoding_warning
