@@ -29,12 +29,13 @@ def clothes(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     if rng.random() < 0.7:  # folded flat: body, folded-in sides, a fold across
         t = b.rect(None, 1, 1, W, H, 2 * layer, round_cm=0.3)  # front and back
         side = rng.uniform(0.15, 0.3) * W
-        t += b.rect(None, 1, 1, side, H, layer, round_cm=0.2) + b.rect(None, 1 + W - side, 1, side, H, layer, round_cm=0.2)
+        t += b.rect(None, 1, 1, side, H, layer, round_cm=0.2)  # sleeves and sides folded in
+        t += b.rect(None, 1 + W - side, 1, side, H, layer, round_cm=0.2)
         if rng.random() < 0.6:
             fold = rng.uniform(0.35, 0.65) * H
             t += b.rect(None, 1, 1, W, fold, layer * rng.uniform(1, 2), round_cm=0.3)
         hem = rng.uniform(0.6, 1.2)  # a frame of doubled fabric round the edge
-        t += (b.rect(None, 1, 1, W, H, layer * 0.5) - b.rect(None, 1 + hem, 1 + hem, W - 2 * hem, H - 2 * hem, layer * 0.5))
+        t += b.rect(None, 1, 1, W, H, layer * 0.5) - b.rect(None, 1 + hem, 1 + hem, W - 2 * hem, H - 2 * hem, layer * 0.5)
         if rng.random() < 0.5:  # collar of a folded shirt or jumper
             ring = b.ellipsoid(None, 1 + W / 2, 1 + H * 0.12, W * 0.14, H * 0.1, 1.0) > 0
             t += (ring & ~(b.ellipsoid(None, 1 + W / 2, 1 + H * 0.12, W * 0.1, H * 0.07, 1.0) > 0)) * layer * 1.5
@@ -79,8 +80,8 @@ def shoes(rng: np.random.Generator, ppc: float) -> ItemBuilder:
         tread = 1.0 + 0.15 * (np.sin(2 * np.pi * b.X / rng.uniform(0.6, 1.2)) > 0.3)
         b.polygon("rubber", sole, rng.uniform(1.0, 2.0) * tread, round_cm=0.4)
         b.rect("rubber", 1, y - L * 0.12, L * 0.2, L * 0.24, rng.uniform(1.0, 2.5), round_cm=0.5)  # heel block
-        rim = b.polygon(None, _foot_outline(1, y, L, 0.98), height) - b.polygon(None, _foot_outline(1, y, L, 0.93), height)
-        b.add(upper, np.maximum(rim, 0.0) * 0.35)
+        outer, inner = (b.polygon(None, _foot_outline(1, y, L, k), height) for k in (0.98, 0.93))
+        b.add(upper, np.maximum(outer - inner, 0.0) * 0.35)
         b.polygon(upper, _foot_outline(1, y, L, 0.95), 0.4)
         if rng.random() < 0.3:
             b.rect("iron", 1 + L * 0.22, y - 0.5, L * 0.3, 1.0, 0.15)

@@ -39,7 +39,8 @@ def scale_pile(rng: np.random.Generator, ppc: float, material: str = "pangolin_s
         # thicker towards the base (opposite the tip): a linear ramp along the scale's axis
         yy, xx = np.mgrid[0:k, 0:k].astype(np.float32) - c
         along = -(xx * math.cos(a) + yy * math.sin(a)) / (0.5 * s * ppc)
-        thick = rng.uniform(0.1, 0.3) * np.minimum(d / (0.08 * s * ppc + 1e-6), 1.0) * (0.7 + 0.45 * np.clip(along, -1, 1))
+        bevel = np.minimum(d / (0.08 * s * ppc + 1e-6), 1.0)
+        thick = rng.uniform(0.1, 0.3) * bevel * (0.7 + 0.45 * np.clip(along, -1, 1))
         x0, y0 = int(cx * ppc - c), int(cy * ppc - c)
         xa, ya, xb, yb = max(x0, 0), max(y0, 0), min(x0 + k, b.w), min(y0 + k, b.h)
         if xb > xa and yb > ya:
