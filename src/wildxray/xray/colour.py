@@ -131,7 +131,7 @@ def colour_from_attenuation(
     mean_a = 0.5 * (a_high + a_low)
     # Colour saturates over the first ~0.45 of attenuation (a folded shirt is clearly orange) and
     # brightness falls with attenuation, so thickness reads as shading: a 10 cm bottle shows mid-dark
-    # brown, a 20 cm stack dark. Like operator screens, near-air (A < ~3 noise sigma, a plastic film)
+    # brown, a 20 cm stack dark. Like operator screens, near-air (A < ~4 noise sigma, a plastic film)
     # is drawn white, so the empty belt and the flat-field's residual noise show as plain white.
     sat = (np.clip(mean_a / 0.45, 0.0, 1.0) ** 0.6)[..., None]
     sat = sat * np.clip((mean_a - AIR_ATTENUATION) / AIR_RAMP, 0.0, 1.0)[..., None]

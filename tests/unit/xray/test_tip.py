@@ -90,7 +90,8 @@ def test_tip_matches_rendering_both_together_within_noise(synthesizer):
             # The few pixels beyond 3 sigma sit on the parcel's steep edges, where blurring each scan
             # before multiplying differs from the detector blurring the joint scene once.
             steep = _attenuation_gradient(parcel[..., ch])[mask]
-            assert np.median(steep[z >= 3]) > 4 * np.median(steep), (seed, ch)
+            if (z >= 3).any():  # (none at all would be a perfect projection, not a failure)
+                assert np.median(steep[z >= 3]) > 4 * np.median(steep), (seed, ch)
             plain_bias.append(_relative_attenuation_error(plain, both, mask, ch))
             corrected_bias.append(_relative_attenuation_error(corrected, both, mask, ch))
     assert max(abs(b) for b in corrected_bias) < 0.002, corrected_bias
