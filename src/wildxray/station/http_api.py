@@ -34,6 +34,9 @@ UPLOAD_WAIT_S = 120.0
 class StationHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: sixteen clients posting at once overflowed it and
+    # some were reset (seen in CI); the kernel caps this at net.core.somaxconn.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], station: Station, token: str | None,
                  max_upload_bytes: int) -> None:

@@ -17,6 +17,9 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: a page load's burst of image requests overflowed it,
+    # and an overflowing queue drops or resets connections (the kernel caps this at somaxconn).
+    request_queue_size = 128
 
 
 class _LoggingHandler(WSGIRequestHandler):

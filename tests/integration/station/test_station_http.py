@@ -15,6 +15,7 @@ import jsonschema
 import numpy as np
 
 from tests.fixtures.contract_model import draw_patch, grey_image, make_contract_model
+from tests.fixtures.sockets import connect_burst, send_and_read_status
 from tests.integration.station.conftest import write_launcher
 from wildxray.runtime.result import result_schema
 
@@ -53,6 +54,30 @@ def test_sixteen_concurrent_clients_each_get_their_own_correct_result(start_stat
     text = metrics.decode()
     assert 'wildxray_scans_total{origin="http",decision="alarm"} 16' in text
     assert "wildxray_scan_latency_seconds_count 16" in text and "wildxray_queue_depth 0" in text
+    assert st.stop() == 0
+
+
+def test_a_burst_of_connections_while_the_station_is_busy_is_queued_not_reset(start_station, contract_model):
+    """SIGSTOP stands in for a station too busy to accept: the kernel must queue the whole burst.
+
+    With socketserver's default backlog of 5 only 6 of these handshakes completed, and in CI the
+    overflow reset one of sixteen concurrent uploads.
+    """
+    st = start_station(contract_model)
+    host, port = st.url.split("//")[1].split(":")
+    st.proc.send_signal(signal.SIGSTOP)
+    try:
+        socks, connected = connect_burst((host, int(port)), 48)
+    finally:
+        st.proc.send_signal(signal.SIGCONT)
+    try:
+        assert connected == 48
+        statuses = [send_and_read_status(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    for s in socks]
+        assert statuses == [200] * 48
+    finally:
+        for s in socks:
+            s.close()
     assert st.stop() == 0
 
 

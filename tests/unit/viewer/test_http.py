@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 
 import pytest
 
+from tests.fixtures.sockets import connect_burst, send_and_read_status
 from tests.unit.viewer.results_factory import standard_folder
 from wildxray.viewer import auth
 from wildxray.viewer.app import ViewerApp
 from wildxray.viewer.db import read_audit_log
-from wildxray.viewer.server import serve_in_thread
+from wildxray.viewer.server import make_viewer_server, serve_in_thread
 
 
 class Client:
@@ -128,3 +130,24 @@ def test_images_only_from_the_index(served) -> None:
         resp, body = c.request("GET", path)
         assert resp.status == 404, path
         assert b"top secret" not in body
+
+
+def test_a_burst_of_connections_is_queued_not_refused(served) -> None:
+    """A browser opening a page with many images connects in bursts: the listen queue must hold them.
+
+    The server is bound but not yet accepting (as when every thread is busy); the stdlib default
+    backlog of 5 completed only 6 of these handshakes, and an overflowing queue resets connections.
+    """
+    app = served[0]
+    server = make_viewer_server(app, port=0)
+    socks, connected = connect_burst(server.server_address, 48)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert connected == 48
+        assert [send_and_read_status(s, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                for s in socks] == [200] * 48
+    finally:
+        for s in socks:
+            s.close()
+        server.shutdown()
+        server.server_close()
