@@ -139,6 +139,15 @@ def ensure_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: b
     return write_dataset(out, int(n), int(seed), cfg, progress)
 
 
+def _files_listed(annotations: Path) -> set[str]:
+    """The image and raw files a dataset's annotations.json names (none if it is absent or unreadable)."""
+    try:
+        images = json.loads(annotations.read_text())["images"]
+        return {im[key] for im in images for key in ("file_name", "raw_file") if isinstance(im.get(key), str)}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
 def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
     import cv2
 
@@ -149,11 +158,15 @@ def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
 def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bool = True) -> dict:
     """Write ``n`` scans: annotations.json (COCO), images/*.png, raw/*.tiff, summary.json.
 
-    Returns the summary (class instance counts, clean/contraband parcels, forms, scanner).
+    Returns the summary (class instance counts, clean/contraband parcels, forms, scanner). Writing a
+    smaller set over an older one removes the older set's scans that the new one does not list (only
+    files its annotations.json named), so the folder never mixes two sets.
     """
     from tqdm import tqdm
 
     out = Path(out_dir)
+    previous = _files_listed(out / "annotations.json")
+    (out / "summary.json").unlink(missing_ok=True)  # written last: its absence marks an unfinished set
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "raw").mkdir(parents=True, exist_ok=True)
     synth = ScanSynthesizer(cfg)
@@ -189,6 +202,8 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
         "images": images, "annotations": annotations, "categories": COCO_CATEGORIES,
     }
     (out / "annotations.json").write_text(json.dumps(coco, indent=1) + "\n")
+    for rel in sorted(previous - _files_listed(out / "annotations.json")):
+        (out / rel).unlink(missing_ok=True)
     n_threat = sum(im["contraband"] for im in images)
     summary = {
         "scans": n, "seed": seed, "scanner": synth.profile.name, "contraband_parcels": n_threat,

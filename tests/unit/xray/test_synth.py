@@ -131,6 +131,15 @@ def test_written_dataset_is_valid_coco(tmp_path, small_cfg):
     assert summary["clean_parcels"] == sum(not im["contraband"] for im in coco["images"])
 
 
+def test_a_smaller_set_over_a_bigger_one_leaves_only_its_own_scans(tmp_path, small_cfg):
+    write_dataset(tmp_path, 4, 7, small_cfg, progress=False)
+    (tmp_path / "images" / "notes.txt").write_text("a user's file")  # not named by the set: kept
+    write_dataset(tmp_path, 2, 7, small_cfg, progress=False)
+    assert sorted(p.name for p in (tmp_path / "images").iterdir()) == ["000000.png", "000001.png", "notes.txt"]
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == ["000000.tiff", "000001.tiff"]
+    assert len(json.loads((tmp_path / "annotations.json").read_text())["images"]) == 2
+
+
 def test_a_dataset_is_reused_only_if_it_is_this_very_set(tmp_path, small_cfg, monkeypatch):
     """ensure_dataset rewrites a folder from another size, seed, config or generator, or an
     interrupted write; it reuses the folder only when all of them match."""
