@@ -47,6 +47,7 @@ def test_calibrate_writes_thresholds_that_meet_the_target(model_and_data, capsys
     assert main(["--model", str(model), "--data", str(ann), "--target-far", "0.05", "--threads", "1"]) == 0
     out = capsys.readouterr().out
     assert "achieved: false alarms" in out and "wrote the operating point" in out
+    assert "(95 % upper bound 7.22 %)" in out and "note:" not in out  # 0 of 40: within twice 5 %
 
     card = read_card(model)
     op = card["operating_point"]
@@ -57,7 +58,17 @@ def test_calibrate_writes_thresholds_that_meet_the_target(model_and_data, capsys
     assert far_after == pytest.approx(op["validation"]["false_alarm_rate"])
     assert det_after == pytest.approx(op["validation"]["detection_rate"])
     assert det_after > 0.5  # bright patches still alarm
+    assert op["validation"]["false_alarm_rate_upper95"] == pytest.approx(0.0722, abs=1e-4)
     assert op["thresholds"]["ivory"] > 0.5  # raised above the look-alikes' scores
+
+
+def test_a_set_too_small_to_pin_the_rate_down_says_how_many_parcels_would(model_and_data, capsys):
+    """40 clean parcels can show 3 % (one false alarm allowed) but bound it only to 7 % or more."""
+    model, ann = model_and_data
+    assert main(["--model", str(model), "--data", str(ann), "--target-far", "0.03", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "note: 40 clean parcels bound the station's false-alarm rate only to" in out
+    assert "calibrate on about 200 clean parcels to bound it within twice the target" in out
 
 
 def test_too_small_a_set_writes_nothing_unless_forced(model_and_data, tmp_path, capsys):

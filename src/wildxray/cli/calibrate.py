@@ -44,11 +44,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _summary(op, model: Path) -> str:
+    from wildxray.evaluation.calibration import clean_parcels_needed
+
     lines = [
         f"model: {model}",
         f"validation: {op.n_contraband} contraband, {op.n_clean} clean parcels",
         f"target false-alarm rate: {100 * op.target_far:g} % (at most {op.allowed_false_alarms} clean parcels)",
-        f"achieved: false alarms {op.false_alarms}/{op.n_clean} = {100 * op.false_alarm_rate:.2f} %, "
+        f"achieved: false alarms {op.false_alarms}/{op.n_clean} = {100 * op.false_alarm_rate:.2f} % "
+        f"(95 % upper bound {100 * op.false_alarm_rate_upper95:.2f} %), "
         f"detection {100 * op.detection_rate:.1f} % of contraband parcels",
         "thresholds: " + ", ".join(f"{k}={v:.4f}" for k, v in op.thresholds.items()),
     ]
@@ -56,6 +59,11 @@ def _summary(op, model: Path) -> str:
     lines.append("per-class detection: " + ", ".join(rates))
     if op.reason:
         lines.append(("NOT ACHIEVABLE: " if not op.achievable else "note: ") + op.reason)
+    elif op.false_alarm_rate_upper95 > 2 * op.target_far:
+        lines.append(
+            f"note: {op.n_clean} clean parcels bound the station's false-alarm rate only to "
+            f"{100 * op.false_alarm_rate_upper95:.1f} % (95 %); calibrate on about "
+            f"{clean_parcels_needed(op.target_far)} clean parcels to bound it within twice the target")
     return "\n".join(lines)
 
 

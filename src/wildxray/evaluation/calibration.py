@@ -42,7 +42,8 @@ class OperatingPoint:
     """Calibrated thresholds and how they did on the validation set.
 
     thresholds: ``{class: raw score threshold}``. false_alarm_rate / detection_rate: achieved on
-    the validation set with exactly these thresholds (through ``parcel_decision``).
+    the validation set with exactly these thresholds (through ``parcel_decision``);
+    false_alarm_rate_upper95: how high the station's rate may really be, given so few clean parcels.
     achievable: False when the validation set cannot show ``target_far`` (reason says why).
     """
 
@@ -58,6 +59,7 @@ class OperatingPoint:
     allowed_false_alarms: int
     shared_threshold: float
     per_class_detection_rate: dict[str, float | None] = field(default_factory=dict)
+    false_alarm_rate_upper95: float = 1.0  # exact one-sided 95 % bound from false_alarms of n_clean
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,6 +73,46 @@ class OperatingPoint:
             "target_false_alarm_rate": self.target_far,
             "validation": validation,
         }
+
+
+def false_alarm_upper_bound(false_alarms: int, n_clean: int, confidence: float = 0.95) -> float:
+    """One-sided exact (Clopper-Pearson) upper confidence bound on a false-alarm rate seen as k of n.
+
+    The p at which seeing ``k`` or fewer alarms has probability ``1 - confidence``; for k = 0 this is
+    ``1 - (1 - confidence) ** (1 / n)`` (about 3/n, the "rule of three"). It says how far the
+    station's real rate may lie above what a small validation set showed."""
+    k, n = int(false_alarms), int(n_clean)
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= false alarms <= clean parcels, got {k} of {n}")
+    if k == n:
+        return 1.0
+    alpha = 1.0 - confidence
+
+    def cdf(p: float) -> float:  # P(X <= k) for X ~ Binomial(n, p), 0 < p < 1
+        logs = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
+                + i * math.log(p) + (n - i) * math.log1p(-p) for i in range(k + 1)]
+        return float(sum(math.exp(v) for v in logs))
+
+    lo, hi = k / n, 1.0  # cdf falls from >= 1/2-ish at k/n to 0 at 1: bisect for cdf == alpha
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if mid <= 0.0 or cdf(mid) > alpha:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def clean_parcels_needed(target_far: float, ratio: float = 2.0, confidence: float = 0.95) -> int:
+    """About how many clean parcels bound the false-alarm rate within ``ratio`` x the target.
+
+    Taken at the set sizes where exactly m false alarms meet the target; m grows until the bound
+    on m of ceil(m / target) falls to ratio x target (m = 6 for ratio 2, whatever the target)."""
+    for m in range(1, 10_000):
+        n = math.ceil(m / target_far - _EPS)
+        if false_alarm_upper_bound(m, n, confidence) <= ratio * target_far:
+            return n
+    raise ValueError(f"no set size bounds a {target_far} false-alarm rate within {ratio}x")
 
 
 def _score_matrix(records: Sequence[ParcelRecord], n_classes: int) -> np.ndarray:
@@ -200,4 +242,5 @@ def calibrate_operating_point(
         allowed_false_alarms=budget,
         shared_threshold=shared,
         per_class_detection_rate=per_class,
+        false_alarm_rate_upper95=false_alarm_upper_bound(fa_n, n_clean),
     )

@@ -4,12 +4,18 @@ cannot, and per-class thresholds beat a shared one where classes differ."""
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
 
 from tests.unit.evaluation.helpers import NAMES, random_records, record
-from wildxray.evaluation.calibration import CalibrationError, calibrate_operating_point
+from wildxray.evaluation.calibration import (
+    CalibrationError,
+    calibrate_operating_point,
+    clean_parcels_needed,
+    false_alarm_upper_bound,
+)
 from wildxray.evaluation.parcel_metrics import parcel_metrics
 from wildxray.runtime.decision import parcel_decision
 
@@ -111,3 +117,34 @@ def test_clean_scores_of_one_cannot_be_switched_off_and_say_so():
     op = calibrate_operating_point(recs, NAMES, 0.01)
     assert not op.achievable and "strictest thresholds" in op.reason
     assert all(0.0 <= t <= 1.0 for t in op.thresholds.values())  # the model card's range
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (0, 145), (1, 145), (2, 300), (5, 510), (30, 1000), (39, 40)])
+def test_false_alarm_bound_is_the_exact_clopper_pearson_one(k, n):
+    """At the bound, seeing k or fewer false alarms has probability 5 % (an independent exact sum)."""
+    p = false_alarm_upper_bound(k, n)
+    assert k / n < p < 1.0
+    tail = sum(math.comb(n, i) * p**i * (1 - p) ** (n - i) for i in range(k + 1))
+    assert tail == pytest.approx(0.05, abs=1e-9)
+    if k == 0:
+        assert p == pytest.approx(1 - 0.05 ** (1 / n))  # ~3/n, the rule of three
+    assert false_alarm_upper_bound(k, n, confidence=0.99) > p
+    assert false_alarm_upper_bound(n, n) == 1.0
+    with pytest.raises(ValueError, match="3 of 2"):
+        false_alarm_upper_bound(3, 2)
+
+
+@pytest.mark.parametrize("target", [0.005, 0.01, 0.05])
+def test_clean_parcels_needed_bounds_the_rate_within_twice_the_target(target):
+    n = clean_parcels_needed(target)
+    assert false_alarm_upper_bound(math.floor(target * n + 1e-9), n) <= 2 * target
+    assert n == math.ceil(6 / target - 1e-9)  # six false alarms' worth, whatever the target
+    smaller = math.ceil(5 / target - 1e-9)  # five false alarms' worth is not enough
+    assert false_alarm_upper_bound(math.floor(target * smaller + 1e-9), smaller) > 2 * target
+
+
+def test_operating_point_carries_the_bound_of_what_it_achieved():
+    recs = random_records(150, 300, seed=11, separation=1.0)
+    op = calibrate_operating_point(recs, NAMES, 0.01)
+    assert op.false_alarm_rate_upper95 == false_alarm_upper_bound(op.false_alarms, op.n_clean)
+    assert op.to_card()["validation"]["false_alarm_rate_upper95"] == op.false_alarm_rate_upper95
