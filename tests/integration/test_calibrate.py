@@ -67,6 +67,7 @@ def test_a_set_too_small_to_pin_the_rate_down_says_how_many_parcels_would(model_
     model, ann = model_and_data
     assert main(["--model", str(model), "--data", str(ann), "--target-far", "0.03", "--dry-run"]) == 0
     out = capsys.readouterr().out
+    assert "target false-alarm rate: 3 % (at most 1 clean parcel)" in out
     assert "note: 40 clean parcels bound the station's false-alarm rate only to" in out
     assert "calibrate on about 200 clean parcels to bound it within twice the target" in out
 

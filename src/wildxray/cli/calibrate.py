@@ -49,7 +49,8 @@ def _summary(op, model: Path) -> str:
     lines = [
         f"model: {model}",
         f"validation: {op.n_contraband} contraband, {op.n_clean} clean parcels",
-        f"target false-alarm rate: {100 * op.target_far:g} % (at most {op.allowed_false_alarms} clean parcels)",
+        f"target false-alarm rate: {100 * op.target_far:g} % (at most {op.allowed_false_alarms} clean "
+        f"parcel{'' if op.allowed_false_alarms == 1 else 's'})",
         f"achieved: false alarms {op.false_alarms}/{op.n_clean} = {100 * op.false_alarm_rate:.2f} % "
         f"(95 % upper bound {100 * op.false_alarm_rate_upper95:.2f} %), "
         f"detection {100 * op.detection_rate:.1f} % of contraband parcels",
