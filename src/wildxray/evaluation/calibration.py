@@ -95,8 +95,8 @@ def false_alarm_upper_bound(false_alarms: int, n_clean: int, confidence: float =
 
     lo, hi = k / n, 1.0  # cdf falls from >= 1/2-ish at k/n to 0 at 1: bisect for cdf == alpha
     for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if mid <= 0.0 or cdf(mid) > alpha:
+        mid = 0.5 * (lo + hi)  # > 0: hi stays above lo >= 0
+        if cdf(mid) > alpha:
             lo = mid
         else:
             hi = mid

@@ -202,7 +202,7 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
         "images": images, "annotations": annotations, "categories": COCO_CATEGORIES,
     }
     (out / "annotations.json").write_text(json.dumps(coco, indent=1) + "\n")
-    for rel in sorted(previous - _files_listed(out / "annotations.json")):
+    for rel in sorted(previous - {im[key] for im in images for key in ("file_name", "raw_file")}):
         (out / rel).unlink(missing_ok=True)
     n_threat = sum(im["contraband"] for im in images)
     summary = {
