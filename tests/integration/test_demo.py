@@ -29,6 +29,10 @@ def test_demo_quick_writes_model_report_and_station_results(start: str, tmp_path
         assert summary["starting_point"] is None
     card = read_card(tmp_path / "model" / "wildxray-demo.onnx")
     assert card["operating_point"]["calibrated"] is True  # step 4 wrote the thresholds
+    calib = json.loads((tmp_path / "data" / "calib" / "summary.json").read_text())  # on its own clean-heavy set
+    validation = card["operating_point"]["validation"]
+    assert (validation["n_clean"], validation["n_contraband"]) == (calib["clean_parcels"], calib["contraband_parcels"])
+    assert calib["scans"] == 12 and calib["clean_parcels"] > calib["contraband_parcels"]
     assert card["input_size"] == (416 if start == "shipped" else 128)
     report = (tmp_path / "report" / "report.html").read_text()
     assert "Parcel screening" in report and "http://" not in report and "https://" not in report
