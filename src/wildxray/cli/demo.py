@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="checkpoint to fine-tune from (default: the shipped export/wildxray-xray.pt when present; "
                         "its model config and input size are used)")
     p.add_argument("--from-scratch", action="store_true", help="train from random weights, ignoring --init-from")
-    p.add_argument("--val-scans", type=int, default=300, help="validation scans, for early stopping and calibration")
+    p.add_argument("--val-scans", type=int, default=300, help="validation scans, for early stopping (and calibration under --calib-scans 0)")
     p.add_argument("--test-scans", type=int, default=300, help="held-out test scans for the report")
     p.add_argument("--calib-scans", type=int, default=750,
                    help="scans to calibrate the operating point on, 80%% of them clean as in a parcel stream "
@@ -88,11 +88,11 @@ def run_demo(args: argparse.Namespace) -> dict:
     for split, n, seed in (("train", args.train_scans, args.seed), ("val", args.val_scans, args.seed + 10_000),
                            ("test", args.test_scans, args.seed + 20_000)):
         ensure_dataset(data / split, n=n, seed=seed, cfg=synth_cfg)  # reused only if it is this very set
-    calib = data / "val"
+    calib, calib_name = data / "val", "validation"
     if args.calib_scans > 0:
         # A 1 % rate needs hundreds of clean parcels to pin down (wildxray calibrate prints the bound),
         # and real parcel streams are mostly clean: a clean-heavy set of its own.
-        calib = data / "calib"
+        calib, calib_name = data / "calib", "calibration"
         ensure_dataset(calib, n=args.calib_scans, seed=args.seed + 30_000,
                        cfg=compose_config("synth", ["clean_fraction=0.8"]))
     timings["synthesise_s"] = time.perf_counter() - t
@@ -123,7 +123,7 @@ def run_demo(args: argparse.Namespace) -> dict:
     timings["export_s"] = time.perf_counter() - t
 
     t = _step(f"4/6 calibrate per-class thresholds for {100 * args.target_far:g} % false alarms on the "
-              f"{'calibration' if calib.name == 'calib' else 'validation'} scans")
+              f"{calib_name} scans")
     code = calibrate_cli.main(["--model", str(model), "--data", str(calib / "annotations.json"),
                                "--target-far", str(args.target_far), "--force"])
     if code not in (0, 1):
