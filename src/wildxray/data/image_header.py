@@ -161,6 +161,7 @@ def tiff_header(path: Path) -> ImageHeader:
                         raise ImageReadError(
                             path, "truncated", f"TIFF data at byte {offset} (+{count}) lies beyond the end ({size})"
                         )
+            _check_pages_in_series(path, list(tif.pages), len(series.pages))
     except ImageReadError:
         raise
     except Exception as exc:  # tifffile raises several types for broken tag structures
@@ -174,6 +175,26 @@ def tiff_header(path: Path) -> ImageHeader:
     if len(extra) > 1:
         raise ImageReadError(path, "wrong_channels", f"TIFF series of shape {shape} (axes {axes}) has too many axes")
     return ImageHeader("tiff", dims["Y"], dims["X"], extra[0] if extra else 1, dtype.itemsize * 8)
+
+
+def _check_pages_in_series(path: Path, pages: list, in_series: int) -> None:
+    """Refuse a TIFF whose full-resolution pages are not all part of its first series.
+
+    ``read_image`` decodes the first series only; tifffile leaves out of it a page of another size
+    (or a page written as a series of its own), which used to be dropped silently: a [high, low] scan
+    with a mis-sized low page read as a grey view of its high page. Reduced-resolution pages
+    (NewSubfileType bit 0: previews, thumbnails) are not images of the scan and are ignored.
+    """
+    full = [p for p in pages if not int(getattr(p, "subfiletype", 0) or 0) & 1]
+    if len(full) <= in_series:
+        return
+    sizes = [f"{p.imagewidth}x{p.imagelength}" for p in full]
+    if len(set(sizes)) > 1:
+        listed = ", ".join(f"page {i + 1} is {s}" for i, s in enumerate(sizes))
+        raise ImageReadError(path, "wrong_channels", f"TIFF pages of different sizes ({listed}): a dual-energy scan "
+                             "needs its [high, low] pages at one size")
+    raise ImageReadError(path, "wrong_channels", f"TIFF has {len(full)} pages of {sizes[0]} stored as separate "
+                         f"images, only {in_series} in the first: write [high, low] as one 2-page image")
 
 
 def dicom_header(path: Path):
