@@ -42,12 +42,15 @@ class Target:
     boxes:  float32 [M, 4] xyxy pixels of the image this target belongs to.
     labels: int64 [M] 0-based label indices.
     image_id: COCO image id (or a running index for generated data).
+    class_map: optional uint8 [H, W], bit c set where an item of label c lies (from per-item
+        masks, ``data.masks``); None when the source has no masks.
     """
 
     boxes: np.ndarray
     labels: np.ndarray
     image_id: int = 0
     meta: dict = field(default_factory=dict)
+    class_map: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.boxes = _as_boxes(self.boxes)
@@ -68,16 +71,21 @@ class Detections:
     boxes:  float32 [K, 4] xyxy pixels (frame stated by the producer).
     scores: float32 [K] in [0, 1].
     labels: int64 [K] 0-based label indices.
+    parcel_scores: optional float32 [C], the model's image-level probability that the parcel
+        holds each class (the ONNX ``parcel_scores`` output); None for a model without it.
     """
 
     boxes: np.ndarray
     scores: np.ndarray
     labels: np.ndarray
+    parcel_scores: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.boxes = _as_boxes(self.boxes)
         self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
         self.labels = np.asarray(self.labels, dtype=np.int64).reshape(-1)
+        if self.parcel_scores is not None:
+            self.parcel_scores = np.asarray(self.parcel_scores, dtype=np.float32).reshape(-1)
         if not (len(self.boxes) == len(self.scores) == len(self.labels)):
             raise ValueError("Detections: boxes, scores and labels differ in length")
 
@@ -90,4 +98,4 @@ class Detections:
 
     def above(self, threshold: float) -> "Detections":
         keep = self.scores >= threshold
-        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep])
+        return Detections(self.boxes[keep], self.scores[keep], self.labels[keep], self.parcel_scores)

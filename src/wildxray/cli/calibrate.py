@@ -40,14 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="write the thresholds even when the set is too small to show the target")
     p.add_argument("--json", action="store_true", help="print the operating point as JSON")
+    p.add_argument("--parcel-score", choices=("auto", "boxes", "parcel_head"), default="auto",
+                   help="what the parcel decision scores: the highest box score per class, or the model's "
+                        "image-level parcel_scores output (models with a parcel head); auto calibrates both "
+                        "and keeps the one that catches more contraband (default)")
     return p
 
 
-def _summary(op, model: Path) -> str:
+def _summary(op, model: Path, points: dict | None = None) -> str:
     from wildxray.evaluation.calibration import clean_parcels_needed
 
-    lines = [
-        f"model: {model}",
+    lines = [f"model: {model}"]
+    for name, other in (points or {}).items():
+        lines.append(f"scored on {name}: detection {100 * other.detection_rate:.1f} % at {other.false_alarms}/"
+                     f"{other.n_clean} false alarms" + ("  <- used" if other is op else ""))
+    lines += [
         f"validation: {op.n_contraband} contraband, {op.n_clean} clean parcels",
         f"target false-alarm rate: {100 * op.target_far:g} % (at most {op.allowed_false_alarms} clean "
         f"parcel{'' if op.allowed_false_alarms == 1 else 's'})",
@@ -75,7 +82,7 @@ def main(argv: list[str]) -> int:
         return 2
     from wildxray.data.coco import load_coco
     from wildxray.data.errors import DatasetError
-    from wildxray.evaluation.calibration import CalibrationError, calibrate_operating_point
+    from wildxray.evaluation.calibration import CalibrationError, calibrate_sources, card_operating_point
     from wildxray.evaluation.inference import dataset_records
     from wildxray.runtime.card import ModelCardError, read_card, validate_card
     from wildxray.runtime.session import ModelContractError, OnnxDetector
@@ -85,12 +92,13 @@ def main(argv: list[str]) -> int:
         detector = OnnxDetector(args.model, threads=args.threads)
         dataset = load_coco(args.data, args.images)
         _, records = dataset_records(detector, dataset, card["classes"], source=str(args.data))
-        op = calibrate_operating_point(records, card["classes"], args.target_far)
+        op, points = calibrate_sources(records, card["classes"], args.target_far, args.parcel_score)
     except (ModelCardError, ModelContractError, FileNotFoundError, DatasetError, CalibrationError, ValueError) as exc:
         print(f"wildxray calibrate: {exc}", file=sys.stderr)
         return 2
 
-    print(json.dumps(op.to_dict(), indent=2) if args.json else _summary(op, args.model))
+    by_source = {k: v.to_dict() for k, v in points.items()}
+    print(json.dumps(op.to_dict() | {"by_source": by_source}, indent=2) if args.json else _summary(op, args.model, points))
     if args.dry_run:
         return 0 if op.achievable else 1
     if not op.achievable and not args.force:
@@ -103,7 +111,7 @@ def main(argv: list[str]) -> int:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.model, args.output)
         target = args.output
-    card["operating_point"] = op.to_card()
+    card["operating_point"] = card_operating_point(points, op)
     card_json = write_card(target, card)
     if not args.json:
         print(f"wrote the operating point into {target} and {card_json}")

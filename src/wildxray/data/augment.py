@@ -4,6 +4,9 @@
 ``(image HxWx3 uint8 RGB, boxes float32 [M, 4] xyxy original pixels, labels int64 [M])
 -> (image SxSx3 uint8 RGB, boxes float32 [K, 4] xyxy in the S x S letterboxed frame, labels int64 [K])``.
 
+``transform_with_map`` also moves a class map (``data.masks``: uint8 [H, W] bitmask) with the
+pixels, nearest-neighbour, filled with 0 (no item) wherever the image is filled.
+
 Pipeline: clip boxes to the image -> albumentations ``Compose`` (train only; boxes as pascal_voc,
 moved with the pixels) -> ``wildxray.runtime.preprocess.letterbox`` + ``boxes_to_letterbox`` (the
 station's own geometry, so training sees exactly what the scanner sees) -> boxes narrower or
@@ -78,7 +81,7 @@ def _xray_ops(pad_value: int) -> list[A.BasicTransform]:
         A.VerticalFlip(p=0.5),
         A.RandomRotate90(p=0.5),
         A.Affine(scale=(0.75, 1.25), translate_percent=(-0.1, 0.1), rotate=0, border_mode=cv2.BORDER_CONSTANT,
-                 fill=XRAY_EMPTY_FILL, p=0.5),
+                 fill=XRAY_EMPTY_FILL, fill_mask=0, p=0.5),
         ThicknessChange(exponent_range=(0.7, 1.4), p=0.5),
         # per_channel=False adds the same value to R, G and B: hue (a function of channel differences)
         # is unchanged, as quantum noise changes the brightness of a pixel, not its material.
@@ -90,8 +93,9 @@ def _photo_ops(pad_value: int) -> list[A.BasicTransform]:
     return [
         A.HorizontalFlip(p=0.5),
         A.Affine(scale=(0.8, 1.2), translate_percent=(-0.05, 0.05), rotate=0, border_mode=cv2.BORDER_CONSTANT,
-                 fill=pad_value, p=0.5),
-        A.Perspective(scale=(0.02, 0.06), keep_size=True, border_mode=cv2.BORDER_CONSTANT, fill=pad_value, p=0.3),
+                 fill=pad_value, fill_mask=0, p=0.5),
+        A.Perspective(scale=(0.02, 0.06), keep_size=True, border_mode=cv2.BORDER_CONSTANT, fill=pad_value,
+                      fill_mask=0, p=0.3),
         A.ColorJitter(brightness=0.3, contrast=0.3, saturation=0.3, hue=0.03, p=0.8),
         # allow_shifted=False: a shifted motion kernel would move the object away from its box.
         A.OneOf([A.GaussianBlur(sigma_limit=(0.3, 1.5)), A.MotionBlur(blur_limit=(3, 7), allow_shifted=False)], p=0.3),
@@ -135,6 +139,15 @@ class DetectionTransform:
     def __call__(
         self, image: np.ndarray, boxes: np.ndarray, labels: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        canvas, boxes, labels, _ = self.transform_with_map(image, boxes, labels, None)
+        return canvas, boxes, labels
+
+    def transform_with_map(
+        self, image: np.ndarray, boxes: np.ndarray, labels: np.ndarray, class_map: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """``__call__`` that also carries ``class_map`` (uint8 [H, W] or None) into the S x S frame."""
+        if class_map is not None and class_map.shape != image.shape[:2]:
+            raise ValueError(f"class map {class_map.shape} does not match the image {image.shape[:2]}")
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
         boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
@@ -143,14 +156,18 @@ class DetectionTransform:
             raise ValueError(f"{len(boxes)} boxes but {len(labels)} labels")
         boxes, labels = _clip_and_drop(boxes, labels, image.shape[1], image.shape[0])
         if self.compose is not None:
-            out = self.compose(image=image, bboxes=boxes, labels=labels)
+            extra = {"mask": class_map} if class_map is not None else {}
+            out = self.compose(image=image, bboxes=boxes, labels=labels, **extra)
             image = out["image"]
+            class_map = out.get("mask", class_map)
             boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
             labels = np.asarray(out["labels"], dtype=np.int64).reshape(-1)
             boxes, labels = _clip_and_drop(boxes, labels, image.shape[1], image.shape[0])
         canvas, ratio = letterbox(np.ascontiguousarray(image), self.size, self.pad_value)
         boxes, labels = _clip_and_drop(boxes_to_letterbox(boxes, ratio), labels, self.size, self.size)
-        return canvas, boxes, labels
+        if class_map is not None:
+            class_map = letterbox(np.ascontiguousarray(class_map)[:, :, None], self.size, 0, cv2.INTER_NEAREST)[0][:, :, 0]
+        return canvas, boxes, labels, class_map
 
     def __repr__(self) -> str:
         return (f"DetectionTransform(preset={self.preset!r}, size={self.size}, train={self.train}, "

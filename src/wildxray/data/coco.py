@@ -29,6 +29,7 @@ import numpy as np
 
 from wildxray.data.errors import DatasetError, Problem
 from wildxray.data.io import DEFAULT_MAX_PIXELS, read_image, to_model_image
+from wildxray.data.masks import class_map_from_masks, decode_segmentation
 from wildxray.types import MODALITIES, Target, coco_categories
 
 #: A box may overhang the image by this many pixels (annotation-tool rounding); it is then clipped.
@@ -196,6 +197,10 @@ def _validate_annotations(entries: list, src: str, images: dict, cat_ids: set[in
             bad(f"iscrowd must be 0 or 1, got {ann['iscrowd']!r}")
         if "area" in ann and not (_is_finite_number(ann["area"]) and ann["area"] >= 0):
             bad(f"area must be a finite number >= 0, got {ann['area']!r}")
+        if "segmentation" in ann:
+            seg_problem = _segmentation_problem(ann["segmentation"], img)
+            if seg_problem:
+                bad(seg_problem)
         if "bbox" in ann:
             box_problem = _bbox_problem(ann["bbox"], img)
             if box_problem:
@@ -208,6 +213,20 @@ def _validate_annotations(entries: list, src: str, images: dict, cat_ids: set[in
                 Problem(src, "image", f"id={image_id}", f"contraband is false but {n} box(es) are annotated",
                         images[image_id].get("file_name"))
             )
+
+
+def _segmentation_problem(seg: object, img: dict | None) -> str | None:
+    """RLE (dict with ``size`` [h, w] of its image and ``counts``) or a list of polygons."""
+    if isinstance(seg, list):
+        if not all(isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 and all(_is_finite_number(v) for v in p)
+                   for p in seg):
+            return "segmentation polygons must be lists of >= 3 finite x, y pairs"
+        return None
+    if not isinstance(seg, dict) or not isinstance(seg.get("counts"), (str, list)) or "size" not in seg:
+        return f"segmentation must be COCO RLE {{'size': [h, w], 'counts': ...}} or polygons, got {str(seg)[:60]!r}"
+    if img is not None and list(seg["size"]) != [img.get("height"), img.get("width")]:
+        return f"segmentation size {seg['size']} is not the image's [height, width] [{img.get('height')}, {img.get('width')}]"
+    return None
 
 
 def _bbox_problem(bbox: object, img: dict | None) -> str | None:
@@ -233,6 +252,9 @@ class CocoDataset:
     ``labels`` int64 [M] = category_id - 1, ``image_id`` = the COCO id, ``meta`` with
     ``file_name``, ``modality``, ``iscrowd`` (bool [M]), ``annotation_ids`` (int64 [M]).
     Dual-energy raw files are encoded with ``to_model_image`` (modality ``xray_dual``).
+    When the dataset carries masks (any annotation has a ``segmentation``), an image all of whose
+    annotations have one also gets ``Target.class_map`` (``data.masks``; a clean image an empty
+    map); without masks the targets are as before.
     """
 
     def __init__(self, coco: dict, ann_file: str | Path, image_root: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS):
@@ -260,6 +282,11 @@ class CocoDataset:
         for ann in coco["annotations"]:
             per_image[ann["image_id"]].append(ann)
         self.targets: list[Target] = [self._target(rec, per_image[rec.id]) for rec in self.images]
+        self.has_masks = any("segmentation" in ann for ann in coco["annotations"])
+        self._segmentations = [
+            [a["segmentation"] for a in per_image[rec.id]] if all("segmentation" in a for a in per_image[rec.id]) else None
+            for rec in self.images
+        ] if self.has_masks else [None] * len(self.images)
 
     @staticmethod
     def _target(rec: ImageRecord, anns: list[dict]) -> Target:
@@ -292,7 +319,12 @@ class CocoDataset:
         image, modality = to_model_image(pixels, rgb_modality=rec.modality or "xray")
         target = self.targets[index]
         meta = dict(target.meta, modality=modality)
-        return image, Target(target.boxes.copy(), target.labels.copy(), target.image_id, meta)
+        class_map = None
+        segmentations = self._segmentations[index]
+        if segmentations is not None:
+            masks = np.array([decode_segmentation(s, rec.height, rec.width) for s in segmentations], bool)
+            class_map = class_map_from_masks(masks, target.labels, rec.height, rec.width)
+        return image, Target(target.boxes.copy(), target.labels.copy(), target.image_id, meta, class_map)
 
     def subset(self, indices: Sequence[int]) -> "CocoDataset":
         """A dataset of the images at ``indices`` (with their annotations), e.g. a train/val split."""

@@ -2,7 +2,8 @@
 
 ``DetectionDataset(source, transform)[i] -> (image uint8 [3, S, S] RGB, target)`` with target
 ``{"boxes": float32 [M, 4] xyxy in the S x S letterboxed frame, "labels": int64 [M] 0-based,
-"image_id": int, "orig_size": (height, width) of the source image}``. ``collate`` stacks images
+"image_id": int, "orig_size": (height, width) of the source image}``, plus ``"class_map": uint8
+[S, S]`` (bit c = label c) when the source gives the image's masks. ``collate`` stacks images
 to uint8 [B, 3, S, S] and keeps targets as a list (M differs per image; a clean image has M = 0).
 """
 
@@ -58,14 +59,22 @@ class DetectionDataset(Dataset):
         else:
             self._seed_item(index)
         image, target = self.source[index]
-        canvas, boxes, labels = self.transform(image, target.boxes, target.labels)
+        class_map = None
+        if target.class_map is not None and hasattr(self.transform, "transform_with_map"):
+            canvas, boxes, labels, class_map = self.transform.transform_with_map(
+                image, target.boxes, target.labels, target.class_map)
+        else:
+            canvas, boxes, labels = self.transform(image, target.boxes, target.labels)
         tensor = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))  # HWC -> CHW
-        return tensor, {
+        out = {
             "boxes": torch.from_numpy(np.asarray(boxes, dtype=np.float32).reshape(-1, 4)),
             "labels": torch.from_numpy(np.asarray(labels, dtype=np.int64).reshape(-1)),
             "image_id": int(target.image_id),
             "orig_size": (int(image.shape[0]), int(image.shape[1])),
         }
+        if class_map is not None:
+            out["class_map"] = torch.from_numpy(np.ascontiguousarray(class_map))
+        return tensor, out
 
     def _seed_item(self, index: int) -> None:
         item_seed = int(np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1)[0])

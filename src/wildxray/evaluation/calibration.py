@@ -13,6 +13,10 @@ repeat until nothing improves. The result is never worse than the best shared th
 local optimum, not a proven global one. A threshold equals a validation score, and a detection
 alarms at ``score >= threshold``.
 
+What is scored: the detections' box scores (``source="boxes"``) or a parcel head's ``parcel_scores``
+(``source="parcel_head"``, via :func:`wildxray.runtime.decision.parcel_evidence`). :func:`calibrate_sources`
+calibrates both where the model has a parcel head and picks the one that catches more contraband.
+
 When ``n * target < 1`` a single false alarm already exceeds the target: the thresholds then
 allow no false alarm on the validation set, and the result says ``achievable = False`` (the set is
 too small to show the target rate).
@@ -21,13 +25,13 @@ too small to show the target rate).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
 
 from wildxray.evaluation.records import ParcelRecord
-from wildxray.runtime.decision import parcel_decision
+from wildxray.runtime.decision import PARCEL_SCORE_SOURCES, parcel_decision, parcel_evidence
 
 _EPS = 1e-9
 _MAX_SWEEPS = 50
@@ -60,6 +64,7 @@ class OperatingPoint:
     shared_threshold: float
     per_class_detection_rate: dict[str, float | None] = field(default_factory=dict)
     false_alarm_rate_upper95: float = 1.0  # exact one-sided 95 % bound from false_alarms of n_clean
+    parcel_score: str = "boxes"  # what the thresholds apply to: box scores or parcel-head scores
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,15 +144,17 @@ def _count(alarm: np.ndarray, clean: np.ndarray) -> tuple[int, int]:
 
 
 def calibrate_operating_point(
-    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01
+    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01, source: str = "boxes"
 ) -> OperatingPoint:
     """Per-class thresholds maximising parcel detection with clean-parcel FAR <= ``target_far``.
 
     records: validation parcels with their detections (any frame; only scores and labels are used).
+    source: ``"boxes"`` or ``"parcel_head"`` (needs ``parcel_scores`` on every record's detections).
     Raises CalibrationError when there is no clean or no contraband parcel.
     """
     if not 0.0 <= target_far < 1.0:
         raise ValueError(f"target false-alarm rate must be in [0, 1), got {target_far}")
+    records = [replace(r, detections=parcel_evidence(r.detections, source)) for r in records]
     clean = np.array([r.is_clean for r in records], bool)
     n_clean, n_pos = int(clean.sum()), int((~clean).sum())
     if n_clean == 0 or n_pos == 0:
@@ -243,4 +250,39 @@ def calibrate_operating_point(
         shared_threshold=shared,
         per_class_detection_rate=per_class,
         false_alarm_rate_upper95=false_alarm_upper_bound(fa_n, n_clean),
+        parcel_score=source,
     )
+
+
+def calibrate_sources(
+    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01, source: str = "auto"
+) -> tuple[OperatingPoint, dict[str, OperatingPoint]]:
+    """Calibrate on box scores and, when every record carries ``parcel_scores``, on the parcel head.
+
+    Returns (the chosen point, every calibrated point by source). ``source="auto"`` chooses the one
+    that catches the most contraband parcels within the target (an achievable point first; boxes on
+    a tie); ``"boxes"``/``"parcel_head"`` force one (ValueError if the model has no parcel head)."""
+    if source not in ("auto", *PARCEL_SCORE_SOURCES):
+        raise ValueError(f"parcel score source must be auto or one of {PARCEL_SCORE_SOURCES}, got {source!r}")
+    points = {"boxes": calibrate_operating_point(records, class_names, target_far, "boxes")}
+    if records and all(r.detections.parcel_scores is not None for r in records):
+        points["parcel_head"] = calibrate_operating_point(records, class_names, target_far, "parcel_head")
+    if source == "auto":
+        chosen = max(points.values(), key=lambda op: (op.achievable, op.detection_rate, -op.false_alarms))
+    elif source in points:
+        chosen = points[source]
+    else:
+        raise ValueError("parcel score source 'parcel_head' needs a model with a 'parcel_scores' output")
+    return chosen, points
+
+
+def card_operating_point(points: dict[str, OperatingPoint], chosen: OperatingPoint) -> dict:
+    """The card's ``operating_point`` block: box thresholds always (the overlay and the viewer draw
+    boxes at them); with a parcel-head choice also ``parcel_thresholds``, the decision's own."""
+    block = points["boxes"].to_card()
+    block["parcel_score"] = chosen.parcel_score
+    if chosen.parcel_score == "parcel_head":
+        block["box_validation"] = block["validation"]
+        block["parcel_thresholds"] = dict(chosen.thresholds)
+        block["validation"] = chosen.to_card()["validation"]
+    return block

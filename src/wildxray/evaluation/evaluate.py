@@ -3,14 +3,17 @@ galleries for one model and one test set, and the files they go to (``metrics.js
 ``report.html``).
 
 Operating thresholds come, in order, from the caller, the model card's ``operating_point``, or
-0.5 per class (what an uncalibrated export carries).
+0.5 per class (what an uncalibrated export carries). The parcel decision scores what the card says
+(``operating_point.parcel_score``: box scores, or a parcel head's ``parcel_scores`` against
+``parcel_thresholds``); when the model has a parcel head, the parcel metrics are also reported for
+the other way of scoring a parcel (``parcel_by_source``), side by side.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -22,6 +25,7 @@ from wildxray.evaluation.gallery import GalleryItem, ImageLoader, build_gallery
 from wildxray.evaluation.matching import confusion_matrix
 from wildxray.evaluation.parcel_metrics import DEFAULT_TARGET_FARS, ParcelMetrics, parcel_metrics, per_scanner_metrics
 from wildxray.evaluation.records import records_from_coco
+from wildxray.runtime.decision import parcel_evidence
 from wildxray.types import Detections
 
 UNCALIBRATED_THRESHOLD = 0.5
@@ -50,6 +54,8 @@ class EvalResult:
     seed: int
     gallery: list[GalleryItem] = field(default_factory=list)
     card: dict | None = None
+    parcel_score_source: str = "boxes"  # what ``parcel`` scored: box scores or the parcel head
+    parcel_by_source: dict[str, ParcelMetrics] = field(default_factory=dict)  # both, when the model has a head
 
     def headline_point(self):
         """The detection-rate-at-FAR entry used for the headline (1 %, else the first)."""
@@ -94,6 +100,8 @@ class EvalResult:
             "calibrated_false_alarm_rate": self.calibrated_far,
             "coco": self.coco,
             "parcel": self.parcel.to_dict(),
+            "parcel_score_source": self.parcel_score_source,
+            "parcel_by_source": {k: v.to_dict() for k, v in self.parcel_by_source.items()},
             "per_scanner": {k: v.to_dict() for k, v in self.per_scanner.items()},
             "froc": self.froc.to_dict(),
             "confusion_matrix": {"labels": [*self.class_names, "background"], "rows_gt_cols_pred": self.confusion.tolist()},
@@ -138,7 +146,14 @@ def evaluate(
     COCO dict ``gt_coco``. ``image_loader(image_id) -> HxWx3 uint8 RGB`` enables the galleries."""
     records = records_from_coco(gt_coco, predictions, class_names)
     thr, source, cal_far = resolve_thresholds(class_names, thresholds, card)
-    pm = parcel_metrics(records, class_names, thr, target_fars, n_bootstrap, seed)
+    by_source = {"boxes": parcel_metrics(records, class_names, thr, target_fars, n_bootstrap, seed)}
+    op = (card or {}).get("operating_point") or {}
+    if records and all(r.detections.parcel_scores is not None for r in records):
+        head_records = [replace(r, detections=parcel_evidence(r.detections, "parcel_head")) for r in records]
+        head_thr = {n: float(op.get("parcel_thresholds", {}).get(n, UNCALIBRATED_THRESHOLD)) for n in class_names}
+        by_source["parcel_head"] = parcel_metrics(head_records, class_names, head_thr, target_fars, n_bootstrap, seed)
+    decided_on = op.get("parcel_score", "boxes") if thresholds is None and op.get("parcel_score") in by_source else "boxes"
+    pm = by_source[decided_on]
     gallery = build_gallery(records, class_names, thr, image_loader, gallery_per_kind) if image_loader else []
     return EvalResult(
         class_names=list(class_names),
@@ -154,6 +169,8 @@ def evaluate(
         seed=seed,
         gallery=gallery,
         card=dict(card) if card is not None else None,
+        parcel_score_source=decided_on,
+        parcel_by_source=by_source if len(by_source) > 1 else {},
     )
 
 

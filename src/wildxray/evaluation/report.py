@@ -96,6 +96,20 @@ def _parcel_table(m: ParcelMetrics, prefix: str = "") -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+_SOURCE_WORDS = {"boxes": "the highest box score per class", "parcel_head": "the model's parcel head (parcel_scores)"}
+
+
+def _source_note(result: EvalResult) -> str:
+    return f"<p data-key='parcel_score_source'>Parcels scored on {_e(_SOURCE_WORDS[result.parcel_score_source])}.</p>"
+
+
+def _other_source_table(result: EvalResult) -> str:
+    """The same figures for the other way of scoring a parcel (models with a parcel head)."""
+    others = [k for k in result.parcel_by_source if k != result.parcel_score_source]
+    return "".join(f"<h3>Scored instead on {_e(_SOURCE_WORDS[k])}</h3>"
+                   + _parcel_table(result.parcel_by_source[k], prefix=f"{k}/") for k in others)
+
+
 def _per_class_table(result: EvalResult) -> str:
     head = ("<tr><th class='name'>class</th><th>threshold</th><th>AP 50–95</th><th>AP50</th>"
             "<th>parcels</th><th>detection rate at operating point</th><th>95 % CI</th></tr>")
@@ -214,7 +228,8 @@ def render_report(result: EvalResult, card: Mapping | None = None) -> str:
         f"<p>Intervals: stratified bootstrap over parcels, {result.n_bootstrap} replicates, seed {result.seed}, "
         "95 % percentile. Detection rate at a fixed false-alarm rate uses the best cut on this set whose "
         "false-alarm rate does not exceed the target (no interpolation).</p>",
-        "<h2>Parcel screening</h2>", _parcel_table(result.parcel),
+        "<h2>Parcel screening</h2>", _source_note(result), _parcel_table(result.parcel),
+        _other_source_table(result),
         _img(plots.roc_png(result.parcel, result.per_scanner), "image/png", "parcel ROC"),
         _per_scanner_table(result.per_scanner),
         "<h2>Per class</h2>", _per_class_table(result),

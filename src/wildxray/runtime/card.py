@@ -74,7 +74,9 @@ def validate_card(card: dict[str, Any], path: str | Path) -> dict[str, Any]:
 
     Required: ``classes`` (non-empty list of unique strings), ``input_size`` (int >= 32),
     ``padding_value`` (int 0..255), ``operating_point.thresholds`` (a number in [0, 1] for every
-    class). ``format_version``, when present, must be 1.
+    class). ``format_version``, when present, must be 1. ``operating_point.parcel_score``, when
+    present, is ``"boxes"`` or ``"parcel_head"``; the latter needs ``operating_point.parcel_thresholds``
+    (the same form as ``thresholds``, in parcel-score units).
     """
     if not isinstance(card, dict):
         raise ModelCardError(path, "", f"must be a JSON object, got {type(card).__name__}")
@@ -101,23 +103,31 @@ def validate_card(card: dict[str, Any], path: str | Path) -> dict[str, Any]:
     op = card.get("operating_point")
     if not isinstance(op, dict):
         raise ModelCardError(path, "operating_point", "is missing" if op is None else "must be an object")
-    thresholds = op.get("thresholds")
-    if not isinstance(thresholds, dict):
-        raise ModelCardError(path, "operating_point.thresholds",
-                             "is missing" if thresholds is None else "must be an object {class: threshold}")
-    for name in classes:
-        if name not in thresholds:
-            raise ModelCardError(path, f"operating_point.thresholds.{name}", "is missing")
-        t = thresholds[name]
-        if not _is_number(t) or not 0.0 <= t <= 1.0:
-            raise ModelCardError(path, f"operating_point.thresholds.{name}", f"must be a number in [0, 1], got {t!r}")
-    extra = sorted(set(thresholds) - set(classes))
-    if extra:
-        raise ModelCardError(path, "operating_point.thresholds", f"names classes the model does not have: {extra}")
+    _check_thresholds(op.get("thresholds"), classes, path, "operating_point.thresholds")
+    source = op.get("parcel_score", "boxes")
+    if source not in ("boxes", "parcel_head"):
+        raise ModelCardError(path, "operating_point.parcel_score", f"must be 'boxes' or 'parcel_head', got {source!r}")
+    if source == "parcel_head":
+        _check_thresholds(op.get("parcel_thresholds"), classes, path, "operating_point.parcel_thresholds")
     tile = card.get("tile_aspect")
     if tile is not None and (not _is_number(tile) or tile < 1.0):
         raise ModelCardError(path, "tile_aspect", f"must be a number >= 1, got {tile!r}")
     return card
+
+
+def _check_thresholds(thresholds: Any, classes: list, path: str | Path, where: str) -> None:
+    """A ``{class: threshold in [0, 1]}`` object naming exactly the model's classes."""
+    if not isinstance(thresholds, dict):
+        raise ModelCardError(path, where, "is missing" if thresholds is None else "must be an object {class: threshold}")
+    for name in classes:
+        if name not in thresholds:
+            raise ModelCardError(path, f"{where}.{name}", "is missing")
+        t = thresholds[name]
+        if not _is_number(t) or not 0.0 <= t <= 1.0:
+            raise ModelCardError(path, f"{where}.{name}", f"must be a number in [0, 1], got {t!r}")
+    extra = sorted(set(thresholds) - set(classes))
+    if extra:
+        raise ModelCardError(path, where, f"names classes the model does not have: {extra}")
 
 
 def write_card(onnx_path: str | Path, card: dict[str, Any]) -> Path:

@@ -17,6 +17,10 @@ Rules
 - The **parcel score** is the highest calibrated score in the parcel (0.0 with no detection).
   Hence ``decision == "alarm"`` exactly when ``parcel_score >= 0.5``, and moving one cut-off on
   the parcel score (the parcel ROC) moves every class threshold together.
+- **What is scored** (``PARCEL_SCORE_SOURCES``, the card's ``operating_point.parcel_score``):
+  ``"boxes"`` decides on the detections themselves (every model); ``"parcel_head"`` decides on a
+  model's image-level ``parcel_scores``, one per class (:func:`parcel_evidence` turns them into one
+  pseudo-detection per class, so every rule above holds unchanged).
 """
 
 from __future__ import annotations
@@ -33,6 +37,23 @@ from wildxray.types import Detections
 ALARM_LEVEL = 0.5
 # Largest float below ALARM_LEVEL: keeps "below threshold" strictly below 0.5 after rounding.
 _BELOW_ALARM = math.nextafter(ALARM_LEVEL, 0.0)
+
+
+#: What a parcel decision can be made on (see the module docstring).
+PARCEL_SCORE_SOURCES: tuple[str, ...] = ("boxes", "parcel_head")
+
+
+def parcel_evidence(detections: Detections, source: str = "boxes") -> Detections:
+    """The detections a parcel decision is made on: ``detections`` themselves for ``"boxes"``; for
+    ``"parcel_head"`` one entry per class c with score ``parcel_scores[c]`` (boxes all zero)."""
+    if source == "boxes":
+        return detections
+    if source != "parcel_head":
+        raise ValueError(f"parcel score source must be one of {PARCEL_SCORE_SOURCES}, got {source!r}")
+    if detections.parcel_scores is None:
+        raise ValueError("parcel score source 'parcel_head' needs a model with a 'parcel_scores' output")
+    p = detections.parcel_scores
+    return Detections(np.zeros((len(p), 4), np.float32), p, np.arange(len(p)), p)
 
 
 @dataclass(frozen=True)

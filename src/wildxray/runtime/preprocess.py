@@ -20,10 +20,13 @@ def letterbox_ratio(height: int, width: int, size: int) -> float:
     return size / max(height, width)
 
 
-def letterbox(image: np.ndarray, size: int, pad_value: int = DEFAULT_PAD_VALUE) -> tuple[np.ndarray, float]:
+def letterbox(image: np.ndarray, size: int, pad_value: int = DEFAULT_PAD_VALUE,
+              interpolation: int = cv2.INTER_LINEAR) -> tuple[np.ndarray, float]:
     """Letterbox an HxWxC uint8 image to ``size x size`` (top-left placement).
 
     Returns the canvas (uint8 [size, size, C]) and the ratio r (canvas pixels per original pixel).
+    ``interpolation=cv2.INTER_NEAREST`` letterboxes a label map (training's class masks) onto
+    exactly the pixels the image lands on.
     """
     if image.ndim != 3:
         raise ValueError(f"letterbox expects HxWxC, got shape {image.shape}")
@@ -33,8 +36,7 @@ def letterbox(image: np.ndarray, size: int, pad_value: int = DEFAULT_PAD_VALUE) 
     new_w = min(size, max(1, int(round(w * r))))
     new_h = min(size, max(1, int(round(h * r))))
     if (new_h, new_w) != (h, w):
-        interp = cv2.INTER_LINEAR
-        resized = cv2.resize(image, (new_w, new_h), interpolation=interp)
+        resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
         if resized.ndim == 2:  # cv2 drops a singleton channel axis
             resized = resized[:, :, None]
     else:

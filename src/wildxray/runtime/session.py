@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from wildxray.runtime.card import ModelCardError, card_from_metadata, validate_card
+from wildxray.runtime.decision import ParcelDecision, parcel_decision, parcel_evidence
 from wildxray.runtime.preprocess import boxes_to_original, letterbox
 from wildxray.runtime.tiling import (
     DEFAULT_OVERLAP,
@@ -34,6 +35,8 @@ from wildxray.xray.colour import ENCODING_VERSION, XRAY_MODALITIES
 log = logging.getLogger(__name__)
 
 OUTPUT_NAMES = ("boxes", "scores", "labels", "num_detections")
+#: Optional, additive output (DESIGN.md): float32 [N, C] image-level class probabilities.
+PARCEL_OUTPUT = "parcel_scores"
 INPUT_NAME = "images"
 
 
@@ -105,6 +108,17 @@ class OnnxDetector:
         self.tile_overlap = float(tile_overlap)
         self.iou_threshold = float(self.card.get("iou_threshold", 0.5))
         self._check_contract()
+        self.has_parcel_scores = PARCEL_OUTPUT in {o.name for o in self.session.get_outputs()}
+        #: What the parcel decision is made on: "boxes" (highest box score per class, the default and
+        #: the only choice without a parcel head) or "parcel_head" (the card's calibrated choice).
+        op = self.card["operating_point"]
+        self.parcel_score_source: str = str(op.get("parcel_score", "boxes"))
+        self.parcel_thresholds: dict[str, float] = self.thresholds
+        if self.parcel_score_source == "parcel_head":
+            if not self.has_parcel_scores:
+                raise ModelContractError(f"{self.path}: the card decides on 'parcel_head' scores but the graph has "
+                                         f"no '{PARCEL_OUTPUT}' output")
+            self.parcel_thresholds = {k: float(v) for k, v in op["parcel_thresholds"].items()}
         self.encoding_warning = encoding_mismatch(self.card, self.path)
         if self.encoding_warning:
             log.warning(self.encoding_warning)
@@ -122,6 +136,20 @@ class OnnxDetector:
         missing = [n for n in OUTPUT_NAMES if n not in names]
         if missing:
             raise ModelContractError(f"{self.path}: outputs {missing} missing (have {sorted(names)})")
+        for out in self.session.get_outputs():
+            if out.name != PARCEL_OUTPUT:
+                continue
+            dims = out.shape
+            fits = len(dims) == 2 and (not isinstance(dims[1], int) or dims[1] == len(self.class_names))
+            if out.type != "tensor(float)" or not fits:
+                raise ModelContractError(f"{self.path}: output '{PARCEL_OUTPUT}' must be float32 [N, "
+                                         f"{len(self.class_names)}], got {out.type} {dims}")
+
+    def decide(self, detections: Detections) -> ParcelDecision:
+        """The parcel decision on this model's detections, on what its card was calibrated on
+        (box scores against ``thresholds``, or parcel scores against ``parcel_thresholds``)."""
+        evidence = parcel_evidence(detections, self.parcel_score_source)
+        return parcel_decision(evidence, self.class_names, self.parcel_thresholds)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -137,14 +165,17 @@ class OnnxDetector:
             raise ValueError(f"empty image of shape {image.shape}")
 
     def _run(self, canvases: np.ndarray) -> list[Detections]:
-        """canvases: uint8 [N,S,S,3] -> per image Detections in the S x S frame."""
-        boxes, scores, labels, num = self.session.run(list(OUTPUT_NAMES), {INPUT_NAME: canvases})
+        """canvases: uint8 [N,S,S,3] -> per image Detections in the S x S frame (with
+        ``parcel_scores`` when the graph has that output)."""
+        names = list(OUTPUT_NAMES) + ([PARCEL_OUTPUT] if self.has_parcel_scores else [])
+        boxes, scores, labels, num, *extra = self.session.run(names, {INPUT_NAME: canvases})
         out = []
         for i in range(canvases.shape[0]):
             n = int(num[i])
             lab = labels[i, :n].astype(np.int64)
             keep = lab >= 0  # defensive: padding rows must never become detections
-            out.append(Detections(boxes[i, :n][keep], scores[i, :n][keep], lab[keep]))
+            out.append(Detections(boxes[i, :n][keep], scores[i, :n][keep], lab[keep],
+                                  extra[0][i] if extra else None))
         return out
 
     def _predict_plain(self, images: Sequence[np.ndarray]) -> list[Detections]:
@@ -154,7 +185,7 @@ class OnnxDetector:
             canvases.append(canvas)
             ratios.append(r)
         raw = self._run(np.stack(canvases))
-        return [Detections(boxes_to_original(d.boxes, r, im.shape[:2]), d.scores, d.labels)
+        return [Detections(boxes_to_original(d.boxes, r, im.shape[:2]), d.scores, d.labels, d.parcel_scores)
                 for d, r, im in zip(raw, ratios, images)]
 
     def _predict_tiled(self, image: np.ndarray) -> Detections:
@@ -166,8 +197,12 @@ class OnnxDetector:
         # The whole-image pass finds objects too long for any tile; smaller ones are left to the tiles.
         vertical = h >= w
         overlap_px = self.tile_overlap * min(h, w)
-        parts.append(long_boxes_only(self._predict_plain([image])[0], overlap_px, vertical))
-        return merge_detections(parts, self.iou_threshold, self.card.get("max_detections"))
+        whole = self._predict_plain([image])[0]
+        parts.append(long_boxes_only(whole, overlap_px, vertical))
+        merged = merge_detections(parts, self.iou_threshold, self.card.get("max_detections"))
+        if whole.parcel_scores is not None:  # the parcel holds class c if any view of it does
+            merged.parcel_scores = np.max([d.parcel_scores for d in (*per_tile, whole)], axis=0)
+        return merged
 
     def predict(self, image: np.ndarray) -> Detections:
         """Detections of one HxWx3 uint8 RGB image; boxes xyxy float32 in ORIGINAL pixels."""

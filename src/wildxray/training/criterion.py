@@ -71,7 +71,9 @@ class Criterion(nn.Module):
             ``box_dfl_logits [B,A,4,R]``, ``anchor_points [A,2]``, ``strides [A]``).
         targets: B dicts with ``boxes`` float [M,4] xyxy input pixels and ``labels`` int64 [M].
     returns ``{"loss_cls", "loss_box", "loss_dfl", "loss", "num_pos"}`` (scalars; ``loss`` is the
-    weighted sum, ``num_pos`` the hard positive count for logging, no gradient).
+    weighted sum, ``num_pos`` the hard positive count for logging, no gradient), plus
+    ``loss_parcel`` when the outputs carry ``parcel_logits`` and ``loss_dense`` when they carry
+    ``dense_logits`` (see :func:`parcel_loss`, :func:`dense_loss`).
 
     A clean image (no boxes) gets a classification loss pushing every score down and
     ``loss_box == loss_dfl == 0`` exactly.
@@ -90,6 +92,8 @@ class Criterion(nn.Module):
         beta: float = 6.0,
         vfl_alpha: float = 0.75,
         vfl_gamma: float = 2.0,
+        weight_parcel: float = 1.0,
+        weight_dense: float = 2.0,
     ) -> None:
         super().__init__()
         if cls_loss not in CLS_LOSSES:
@@ -97,7 +101,8 @@ class Criterion(nn.Module):
         if box_loss not in BOX_LOSSES:
             raise ValueError(f"Criterion: box_loss '{box_loss}' not in {BOX_LOSSES}")
         self.num_classes = num_classes
-        self.weights = {"loss_cls": weight_cls, "loss_box": weight_box, "loss_dfl": weight_dfl}
+        self.weights = {"loss_cls": weight_cls, "loss_box": weight_box, "loss_dfl": weight_dfl,
+                        "loss_parcel": weight_parcel, "loss_dense": weight_dense}
         self.cls_loss = cls_loss
         self.box_loss = box_loss
         self.vfl_alpha = vfl_alpha
@@ -160,6 +165,48 @@ class Criterion(nn.Module):
         loss_dfl = (self._dfl(dfl_logits[fg], dist_target) * weight).sum() / norm
 
         losses = {"loss_cls": loss_cls, "loss_box": loss_box, "loss_dfl": loss_dfl}
+        if "parcel_logits" in outputs:
+            losses["loss_parcel"] = parcel_loss(outputs["parcel_logits"], gt_labels, gt_mask)
+        if "dense_logits" in outputs:
+            losses["loss_dense"] = dense_loss(outputs["dense_logits"], targets)
         losses["loss"] = sum(self.weights[k] * v for k, v in losses.items())
         losses["num_pos"] = fg.sum().detach().to(cls_logits.dtype)
         return losses
+
+
+def parcel_targets(gt_labels: torch.Tensor, gt_mask: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Multi-hot ``float [B, C]``: 1 where the image holds at least one box of class c."""
+    onehot = F.one_hot(gt_labels, num_classes).to(torch.float32) * gt_mask[..., None]  # [B, M, C]
+    return onehot.amax(dim=1) if gt_labels.shape[1] else onehot.sum(dim=1)
+
+
+def parcel_loss(logits: torch.Tensor, gt_labels: torch.Tensor, gt_mask: torch.Tensor) -> torch.Tensor:
+    """BCE of image-level logits ``[B, C]`` against the parcel's classes: summed over classes,
+    averaged over images (so its scale does not depend on the number of classes)."""
+    target = parcel_targets(gt_labels, gt_mask, logits.shape[1])
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="sum") / max(1, logits.shape[0])
+
+
+def dense_targets(class_map: torch.Tensor, num_classes: int, stride: int) -> torch.Tensor:
+    """``uint8 [S, S]`` class bitmask (bit c set where an item of class c lies) -> ``float
+    [C, S/stride, S/stride]``: the share of each cell's pixels that class c covers."""
+    bits = torch.arange(num_classes, device=class_map.device)
+    planes = ((class_map.to(torch.int64)[None] >> bits[:, None, None]) & 1).to(torch.float32)  # [C, S, S]
+    return F.avg_pool2d(planes[None], stride)[0]
+
+
+def dense_loss(logits: torch.Tensor, targets: list[dict[str, torch.Tensor]]) -> torch.Tensor:
+    """Per-pixel BCE of ``dense_logits [B, C, h, w]`` against the soft cell shares of the images'
+    ``class_map`` (summed over classes, averaged over cells). Images without a ``class_map`` (a
+    dataset without masks) add nothing; a batch without any gives an exact 0 with a gradient path."""
+    b, c, h, w = logits.shape
+    rows = [i for i, t in enumerate(targets) if t.get("class_map") is not None]
+    if not rows:
+        return logits.sum() * 0.0
+    stride = targets[rows[0]]["class_map"].shape[-1] // w
+    target = torch.stack([dense_targets(targets[i]["class_map"], c, stride) for i in rows])  # [b', C, h, w]
+    if target.shape[-2:] != (h, w):
+        raise ValueError(f"dense_loss: class_map of {tuple(targets[rows[0]]['class_map'].shape)} does not tile "
+                         f"the {h}x{w} dense output")
+    bce = F.binary_cross_entropy_with_logits(logits[rows], target, reduction="none")
+    return bce.sum(dim=1).mean()

@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
+from wildxray.data.masks import class_map_from_masks
+
 Transform = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
@@ -34,9 +36,11 @@ def stream_rng(seed: int, rank: int, worker: int, epoch: int = 0) -> np.random.G
 
 class SyntheticStream(IterableDataset):
     """Yields ``(image uint8 [3, S, S] or [3, H, W], {"boxes": float32 [M, 4] xyxy, "labels": int64 [M],
-    "image_id": int})``; boxes in the frame of the (transformed) image.
+    "image_id": int, "class_map": uint8 [S, S]})``; boxes and class map (``data.masks``: bit c where
+    an item of label c lies, from the simulator's per-item masks) in the frame of the image.
 
-    transform(image HxWx3 uint8, boxes [M, 4] float32 xyxy, labels [M] int64) -> the same, resized.
+    transform(image HxWx3 uint8, boxes [M, 4] float32 xyxy, labels [M] int64) -> the same, resized;
+    a ``DetectionTransform`` (which has ``transform_with_map``) also carries the class map.
     """
 
     def __init__(self, cfg: Any, seed: int, transform: Transform | None = None):
@@ -60,12 +64,20 @@ class SyntheticStream(IterableDataset):
         while True:
             scan = synth.sample(rng, image_id=index)
             image, boxes, labels = scan.image, scan.target.boxes, scan.target.labels
-            if self.transform is not None:
+            h, w = image.shape[:2]
+            masks = getattr(scan, "masks", None)
+            class_map = class_map_from_masks(masks, labels, h, w) if masks is not None else None
+            if class_map is not None and hasattr(self.transform, "transform_with_map"):
+                image, boxes, labels, class_map = self.transform.transform_with_map(image, boxes, labels, class_map)
+            elif self.transform is not None:
                 image, boxes, labels = self.transform(image, boxes, labels)
+                class_map = None  # a plain transform cannot move the map with the pixels
             target = {
                 "boxes": torch.as_tensor(np.asarray(boxes, np.float32).reshape(-1, 4)),
                 "labels": torch.as_tensor(np.asarray(labels, np.int64).reshape(-1)),
                 "image_id": int(index),
             }
+            if class_map is not None:
+                target["class_map"] = torch.from_numpy(np.ascontiguousarray(class_map))
             yield torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous(), target
             index += stride
