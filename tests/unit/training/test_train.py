@@ -147,6 +147,25 @@ def test_time_limit_fits_the_schedule_into_the_budget(shapes_coco: Path, tmp_pat
     assert lr < 0.2 * 0.002  # annealed (min_lr_ratio 0.05 of lr 0.002), not left at its peak
 
 
+def test_time_limit_on_the_cpu_clock_ignores_wall_time(shapes_coco: Path, tmp_path: Path, monkeypatch) -> None:
+    """train.time_limit_clock=cpu budgets this process's CPU seconds: a wall clock racing ahead (a
+    loaded, shared machine) does not shorten the run; the CPU clock (10 s per reading) ends it."""
+    import types
+
+    import wildxray.training.train as train_module
+
+    wall = iter(range(0, 10**9, 10**6))
+    cpu = iter(range(0, 10**6, 10))
+    monkeypatch.setattr(train_module, "time", types.SimpleNamespace(
+        perf_counter=lambda: float(next(wall)), process_time=lambda: float(next(cpu))))
+    summary = train(_cfg(shapes_coco, tmp_path / "cpu", "train.epochs=50", "train.max_steps=null",
+                         "train.time_limit_minutes=1.0", "train.time_limit_clock=cpu",
+                         "optim.scheduler.warmup_steps=1", "train.early_stopping.patience=0"))
+    assert summary["epochs_run"] == 6 and summary["stop_reason"] == "time limit of 1.0 min"
+    with pytest.raises(ValueError, match="time_limit_clock"):
+        train(_cfg(shapes_coco, tmp_path / "bad", "train.time_limit_clock=sundial"))
+
+
 @pytest.mark.slow
 def test_the_training_loop_learns_and_validates_what_it_learned(tmp_path: Path) -> None:
     """8 images of coloured boxes, 80 steps through train(): the loop's own validation sees it learn.
