@@ -26,17 +26,21 @@ from wildxray.xray.detector import apply_detector
 from wildxray.xray.materials import default_materials
 from wildxray.xray.physics import basis_coefficients, transmission_lut
 from wildxray.xray.scanner import ScannerProfile
-from wildxray.xray.scene import Scene, compose_scene, footprint_box, rasterise
+from wildxray.xray.scene import ItemMask, Scene, compose_scene, item_mask, rasterise
 
 
 @dataclass
 class SynthScan:
     """raw: uint16 [H, W, 2] (high, low) transmission; image: uint8 [H, W, 3] RGB pseudo-colour;
-    target: boxes xyxy in image pixels + 0-based labels; meta: scanner, parcel, items."""
+    target: boxes float32 [M, 4] xyxy in image pixels (exclusive max) + 0-based labels int64 [M];
+    masks: bool [M, H, W] in the image frame, one per box in the same order, each box the tight box
+    of its mask (``scene.item_mask``: the item's own areal density, whatever covers it); M = 0 gives
+    [0, H, W]; meta: scanner, parcel, items."""
 
     raw: np.ndarray
     image: np.ndarray
     target: Target
+    masks: np.ndarray
     meta: dict = field(default_factory=dict)
 
 
@@ -66,6 +70,7 @@ class ScanSynthesizer:
         self.content = cfg["content"]
         self.lut = transmission_lut(self.profile)
         self.coefficients = {m: basis_coefficients(m, self.profile) for m in default_materials()}
+        self.densities = {name: m.density for name, m in default_materials().items()}  # g/cm^3, for masks
         self.bands = bands_for(self.profile)
         self.palette = self.profile.colour_map
 
@@ -81,23 +86,30 @@ class ScanSynthesizer:
         return compose_scene(rng, self.content, self.width, self.height, self.ppc, with_contraband)
 
     def sample(self, rng: np.random.Generator, image_id: int = 0) -> SynthScan:
-        """One scan: scene, raw, pseudo-colour image and tight footprint boxes of its contraband."""
+        """One scan: scene, raw, pseudo-colour image, and each contraband item's mask and its tight box.
+
+        An item whose mask has fewer than ``content.min_visible_pixels`` pixels (after clipping to
+        the image) gets no box. ``meta["items"]`` lists every placed item; a boxed one also has
+        ``box``, ``area`` (its mask's pixel count) and ``concealment``, in the order of the boxes."""
         scene = self.draw_scene(rng)
         raw = self.render(scene, rng)
-        boxes, labels, items = [], [], []
+        masks: list[ItemMask] = []
+        labels, items = [], []
         min_px = int(self.content["min_visible_pixels"])
         for placed in scene.items:
             entry = {"kind": placed.item.kind, "role": placed.item.role, "x": placed.x, "y": placed.y}
-            if placed.item.role == "contraband":
-                fb = footprint_box(placed, self.width, self.height)
-                if fb is not None and fb[1] >= min_px:
-                    boxes.append(fb[0])
+            if placed.item.role == "contraband":  # masks only for contraband: clutter needs none
+                mask = item_mask(placed, self.densities, self.width, self.height)
+                if mask is not None and mask.pixels >= min_px:
+                    masks.append(mask)
                     labels.append(placed.item.label)
-                    entry.update(box=fb[0], area=fb[1], concealment=placed.concealment)
+                    entry.update(box=mask.box, area=mask.pixels, concealment=placed.concealment)
             items.append(entry)
-        target = Target(np.array(boxes, np.float32).reshape(-1, 4), np.array(labels, np.int64), image_id)
+        boxes = np.array([m.box for m in masks], np.float32).reshape(-1, 4)
+        full = np.array([m.full(self.width, self.height) for m in masks], bool).reshape(-1, self.height, self.width)
+        target = Target(boxes, np.array(labels, np.int64), image_id)
         meta = {"scanner": self.profile.name, "parcel": scene.parcel_kind, "items": items}
-        return SynthScan(raw, encode_dual_energy(raw, self.bands, self.palette), target, meta)
+        return SynthScan(raw, encode_dual_energy(raw, self.bands, self.palette), target, full, meta)
 
 
 @functools.lru_cache(maxsize=4)

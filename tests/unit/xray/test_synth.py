@@ -1,4 +1,4 @@
-"""Scene content, tight footprint boxes, clean parcels, reproducibility of written datasets."""
+"""Scene content, per-item masks and their tight boxes, clean parcels, reproducibility of written datasets."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from wildxray.types import CLASS_NAMES
 from wildxray.xray.catalogue import CONTRABAND, make_clutter, make_contraband, make_decoy
 from wildxray.xray.content.clutter import CLUTTER
 from wildxray.xray.content.decoys import DECOYS
-from wildxray.xray.scene import PlacedItem, Scene, footprint_box
+from wildxray.xray.content.builder import Item
+from wildxray.xray.scene import MASK_DENSITY_G_CM2, PlacedItem, Scene, item_mask
 from wildxray.xray.synth import ScanSynthesizer, write_dataset
 
 
@@ -55,31 +56,97 @@ def _alone(synth: ScanSynthesizer, placed: PlacedItem) -> np.ndarray:
     return raw[..., 1] < 65535
 
 
-def test_boxes_are_tight_around_each_visible_footprint(small_cfg):
+def _own_density(synth: ScanSynthesizer, placed: PlacedItem) -> np.ndarray:
+    """float64 [H, W]: the item's own g/cm^2 in the image frame, summed here from the material table."""
+    from wildxray.xray.materials import default_materials
+
+    out = np.zeros((synth.height + 2 * 1000, synth.width + 2 * 1000))  # room for items hanging off the image
+    h, w = placed.item.shape
+    for material, t in placed.item.parts.items():
+        out[1000 + placed.y:1000 + placed.y + h, 1000 + placed.x:1000 + placed.x + w] += \
+            default_materials()[material].density * t.astype(np.float64)
+    return out[1000:1000 + synth.height, 1000:1000 + synth.width]
+
+
+def _tight(mask: np.ndarray) -> list[float]:
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return [float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1)]
+
+
+def test_masks_are_each_items_own_density_and_boxes_their_tight_boxes(small_cfg):
     cfg = small_cfg.copy()
     cfg.clean_fraction = 0.0
+    cfg.content.min_visible_pixels = 2000  # some small or clipped items fall below it: they get no box
     synth = ScanSynthesizer(cfg)
-    checked = 0
+    kept = dropped = 0
     for seed in range(6):
+        scene = synth.draw_scene(np.random.default_rng(seed))  # the scene sample() draws first
+        scan = synth.sample(np.random.default_rng(seed))
+        expected, labels = [], []
+        for placed in scene.contraband():
+            mask = _own_density(synth, placed) > MASK_DENSITY_G_CM2
+            assert not (mask & ~_alone(synth, placed)).any(), "a mask pixel where the item does not attenuate"
+            if mask.sum() >= 2000:
+                expected.append(mask)
+                labels.append(placed.item.label)
+            else:
+                dropped += 1
+        kept += len(expected)
+        assert scan.masks.dtype == bool and scan.masks.shape == (len(expected), synth.height, synth.width)
+        np.testing.assert_array_equal(scan.masks, np.array(expected, bool).reshape(scan.masks.shape))
+        np.testing.assert_array_equal(scan.target.labels, labels)
+        np.testing.assert_array_equal(scan.target.boxes, np.array([_tight(m) for m in expected], np.float32).reshape(-1, 4))
+        boxed = [it for it in scan.meta["items"] if "box" in it]
+        assert [it["area"] for it in boxed] == [int(m.sum()) for m in expected]
+    assert kept >= 6 and dropped >= 1
+
+
+def test_mask_threshold_is_on_the_items_own_areal_density():
+    """One constructed item: ivory (1.85 g/cm^3) and keratin (1.30) in cm; a pixel counts when their
+    summed density x path length exceeds the threshold, by a hair either way."""
+    from wildxray.xray.materials import default_materials
+
+    densities = {name: m.density for name, m in default_materials().items()}
+    ivory, keratin = np.zeros((5, 7), np.float32), np.zeros((5, 7), np.float32)
+    thr = MASK_DENSITY_G_CM2
+    ivory[1, 1] = thr * 0.99 / 1.85                          # just below, alone
+    ivory[1, 3] = thr * 1.01 / 1.85                          # just above, alone
+    ivory[3, 2], keratin[3, 2] = thr * 0.6 / 1.85, thr * 0.6 / 1.30  # each below, together above
+    keratin[3, 5] = thr * 0.99 / 1.30                        # just below
+    item = Item({"dentine_ivory": ivory, "keratin": keratin}, "ivory/test", "contraband", 0)
+    mask = item_mask(PlacedItem(item, 10, 20), densities, 100, 100)
+    assert mask.box == [12.0, 21.0, 14.0, 24.0] and mask.pixels == 2
+    full = mask.full(100, 100)
+    assert full[21, 13] and full[23, 12] and not full[21, 11] and not full[23, 15] and full.sum() == 2
+    assert item_mask(PlacedItem(item, 10, 20), densities, 100, 100, threshold=thr * 2) is None
+    # clipped to the image: the item hangs off the left edge, so only the pixel still inside counts
+    clipped = item_mask(PlacedItem(item, -3, 0), densities, 100, 100)
+    assert clipped.box == [0.0, 1.0, 1.0, 2.0] and clipped.pixels == 1
+
+
+def test_a_concealed_item_keeps_its_full_mask(small_cfg):
+    """Wrapped in foil, under clothes or a laptop: the mask is the item's own density, so a cover
+    neither shrinks nor grows it, and the item keeps its box."""
+    cfg = small_cfg.copy()
+    cfg.clean_fraction = 0.0
+    cfg.content.conceal_probability = 1.0
+    synth = ScanSynthesizer(cfg)
+    seen = set()
+    for seed in range(8):
         scene = synth.draw_scene(np.random.default_rng(seed))
         scan = synth.sample(np.random.default_rng(seed))
-        expected = []
-        for placed in scene.contraband():
-            mask = _alone(synth, placed)
-            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-            box = [cols[0], rows[0], cols[-1] + 1, rows[-1] + 1]
-            fb = footprint_box(placed, synth.width, synth.height)
-            # the footprint threshold (1e-3 cm) may drop a faint anti-aliased rim pixel
-            np.testing.assert_allclose(fb[0], box, atol=1)
-            if fb[1] >= synth.content["min_visible_pixels"]:
-                expected.append(fb[0])
-            checked += 1
-        np.testing.assert_array_equal(scan.target.boxes, np.array(expected, np.float32).reshape(-1, 4))
-        assert len(scan.target.boxes) >= 1
-        b = scan.target.boxes
-        assert np.all(b[:, 0] >= 0) and np.all(b[:, 2] <= synth.width) and np.all(b[:, 3] <= synth.height)
-        assert np.all(b[:, 2] > b[:, 0]) and np.all(b[:, 3] > b[:, 1])
-    assert checked >= 6
+        boxed = [it for it in scan.meta["items"] if "box" in it]
+        threats = [p for p in scene.contraband() if (_own_density(synth, p) > MASK_DENSITY_G_CM2).sum() >= 30]
+        assert len(threats) == len(boxed) == len(scan.masks)
+        for k, placed in enumerate(threats):
+            own = _own_density(synth, placed) > MASK_DENSITY_G_CM2
+            covers = [p for p in scene.items if p is not placed and p.item.role in ("clutter", "wrap")]
+            covered = np.logical_or.reduce([_own_density(synth, p) > MASK_DENSITY_G_CM2 for p in covers]) & own
+            np.testing.assert_array_equal(scan.masks[k], own)
+            assert scan.target.boxes[k].tolist() == _tight(own) and boxed[k]["concealment"] == placed.concealment
+            if placed.concealment and covered.sum() > 0.2 * own.sum():  # really under something
+                seen.add(placed.concealment)
+    assert seen == {"clothes", "foil", "dense"}
 
 
 def test_clean_parcels_carry_no_box_but_still_have_content(small_cfg):
@@ -88,7 +155,7 @@ def test_clean_parcels_carry_no_box_but_still_have_content(small_cfg):
     synth = ScanSynthesizer(cfg)
     for seed in range(4):
         scan = synth.sample(np.random.default_rng(seed))
-        assert scan.target.is_clean
+        assert scan.target.is_clean and scan.masks.shape == (0, 240, 320) and scan.masks.dtype == bool
         assert (scan.raw[..., 0] < 60000).mean() > 0.05, "a clean parcel is not an empty belt"
         assert scan.raw.dtype == np.uint16 and scan.raw.shape == (240, 320, 2)
         assert scan.image.dtype == np.uint8 and scan.image.shape == (240, 320, 3)
