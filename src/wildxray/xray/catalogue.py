@@ -8,6 +8,7 @@ import numpy as np
 
 from wildxray.types import CLASS_NAMES
 from wildxray.xray.content import hard_tissue as hard
+from wildxray.xray.content import horn, scales, skins
 from wildxray.xray.content import soft_tissue as soft
 from wildxray.xray.content.builder import Item, ItemBuilder
 from wildxray.xray.content.clutter import CLUTTER, CLUTTER_WEIGHTS
@@ -23,16 +24,20 @@ CONTRABAND: dict[str, dict[str, Generator]] = {
         "carving": hard.figurine, "bangle": hard.bangle, "beads": hard.beads,
         "chopsticks": hard.chopsticks, "seals": hard.seals,
     },
-    "horn": {"whole": hard.whole_horn, "pieces": hard.horn_pieces, "powder_vials": hard.horn_powder_vials},
-    "scales": {"bagged_pile": soft.scale_pile},
-    "skin": {"folded_hide": soft.folded_hide, "rolled_hide": soft.rolled_hide, "fur": soft.fur_pelt,
-             "reptile_skin": soft.reptile_skin},
+    "horn": {"whole": horn.rhino_horn, "piece": horn.horn_piece, "antelope": horn.antelope_horn, "powder_vial": horn.powder_vial},
+    "scales": {"sack": scales.scale_sack, "loose": scales.loose_scales},
+    "skin": {"flat_hide": skins.flat_hide, "folded_hide": skins.folded_hide, "rolled_hide": skins.rolled_hide,
+             "reptile_skin": skins.reptile_skin},
     "bone": {"long_bone": hard.long_bone, "skull": hard.skull,
              "claws": lambda rng, ppc: hard.claws(rng, ppc, "keratin"), "teeth": hard.teeth},
     "live_animal": {"tortoise": soft.tortoise, "lizard": soft.lizard, "snake": soft.snake,
                     "bird_in_tube": soft.bird_in_tube},
 }
 assert tuple(CONTRABAND) == CLASS_NAMES, "catalogue must cover the class taxonomy in order"
+
+#: (class, form) drawn as one group box: the groups docs/internals.md defines ("Group boxes"). Their
+#: generators set ``meta["group"] = True``; every other item is one object.
+GROUP_FORMS = {("ivory", "beads"), ("ivory", "chopsticks"), ("scales", "sack"), ("scales", "loose")}
 
 
 def make_contraband(class_name: str, rng: np.random.Generator, ppc: float, form: str | None = None) -> Item:

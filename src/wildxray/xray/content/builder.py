@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from wildxray.xray.content import solids3d
+
 #: Thickness (cm) below which a pixel does not count as part of an item's footprint.
 FOOTPRINT_EPS = 1e-3
 
@@ -75,6 +77,8 @@ class ItemBuilder:
         self.X = ((np.arange(self.w, dtype=np.float32) + 0.5) / self.ppc)[None, :]
         self.Y = ((np.arange(self.h, dtype=np.float32) + 0.5) / self.ppc)[:, None]
         self.parts: dict[str, np.ndarray] = {}
+        #: copied into the built Item's meta, e.g. {"group": True} for a defined group (docs/internals.md)
+        self.meta: dict = {}
 
     # -- accumulation ---------------------------------------------------------------------------
     def add(self, material: str, thickness: np.ndarray) -> np.ndarray:
@@ -94,7 +98,8 @@ class ItemBuilder:
     def build(self, kind: str, role: str, label: int | None = None, **meta) -> Item:
         if not self.parts:
             raise ValueError(f"item '{kind}' has no parts")
-        return Item({k: np.ascontiguousarray(v, np.float32) for k, v in self.parts.items()}, kind, role, label, meta)
+        parts = {k: np.ascontiguousarray(v, np.float32) for k, v in self.parts.items()}
+        return Item(parts, kind, role, label, {**self.meta, **meta})
 
     # -- solids (return the thickness they add) ---------------------------------------------------
     def ellipsoid(self, material: str | None, cx: float, cy: float, rx: float, ry: float, depth: float,
@@ -200,6 +205,88 @@ class ItemBuilder:
         pts = [(cx + px * math.cos(a) - py * math.sin(a), cy + px * math.sin(a) + py * math.cos(a)) for px, py in corners]
         return self.polygon(material, pts, thickness, round_cm)
 
+    # -- 3-D solids (exact projections along the beam; see solids3d) -----------------------------
+    def _window(self, x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice] | None:
+        """Pixel slices (rows, cols) covering the cm rectangle, clipped to the patch (None if outside)."""
+        c0, c1 = max(0, int(x0 * self.ppc)), min(self.w, int(math.ceil(x1 * self.ppc)))
+        r0, r1 = max(0, int(y0 * self.ppc)), min(self.h, int(math.ceil(y1 * self.ppc)))
+        return (slice(r0, r1), slice(c0, c1)) if c1 > c0 and r1 > r0 else None
+
+    def tube3d(self, material: str | None, points: list[tuple[float, float, float]] | np.ndarray,
+               radii: list[float] | float, closed: bool = False) -> np.ndarray:
+        """A solid round tube along a 3-D polyline (x, y, z in cm; z along the beam), radius r(s).
+
+        Mitred frusta tile it exactly, so a part pitched out of the belt plane is foreshortened and
+        thicker, as it is on a real scan. ``closed`` joins the last point to the first (a bangle)."""
+        pts = np.asarray(points, np.float64)
+        r = np.broadcast_to(np.asarray(radii, np.float64), (len(pts),))
+        mit = solids3d.mitre_normals(pts, closed)
+        n = len(pts) if closed else len(pts) - 1
+        out = np.zeros((self.h, self.w), np.float32)
+        for i in range(n):
+            j = (i + 1) % len(pts)
+            p, q = pts[i], pts[j]
+            rm = 1.5 * max(r[i], r[j]) + 0.1  # mitred caps reach a little beyond the radius
+            win = self._window(min(p[0], q[0]) - rm, min(p[1], q[1]) - rm, max(p[0], q[0]) + rm, max(p[1], q[1]) + rm)
+            if win is None:
+                continue
+            rows, cols = win
+            out[rows, cols] += solids3d.frustum_chord(self.X[:, cols], self.Y[rows, :], p, q, max(r[i], 0.01),
+                                                      max(r[j], 0.01), mit[i], mit[j])
+        return self.add(material, out) if material else out
+
+    def hollow_tube3d(self, material: str, points, radii, wall: float | np.ndarray, fill: str | None = None) -> None:
+        """A tube3d with a cavity ``wall`` cm inside its surface (a bone's medulla, a horn sheath)."""
+        outer = self.tube3d(None, points, radii)
+        inner = self.tube3d(None, points, np.maximum(np.asarray(radii, np.float64) - wall, 0.01))
+        self.add(material, np.maximum(outer - inner, 0.0))
+        if fill:
+            self.add(fill, inner)
+
+    def ellipsoid3d(self, material: str | None, centre: tuple[float, float, float],
+                    radii: tuple[float, float, float], R: np.ndarray | None = None) -> np.ndarray:
+        """Ellipsoid with semi-axes ``radii`` (cm) along the columns of rotation ``R`` (3x3)."""
+        R = np.eye(3) if R is None else np.asarray(R, np.float64)
+        ex, ey = solids3d.ellipsoid_extent(radii, R)
+        out = np.zeros((self.h, self.w), np.float32)
+        win = self._window(centre[0] - ex - 0.1, centre[1] - ey - 0.1, centre[0] + ex + 0.1, centre[1] + ey + 0.1)
+        if win is not None:
+            rows, cols = win
+            out[rows, cols] = solids3d.ellipsoid_chord(self.X[:, cols], self.Y[rows, :], np.asarray(centre), radii, R)
+        return self.add(material, out) if material else out
+
+    def plate3d(self, material: str | None, outline: list[tuple[float, float]] | np.ndarray, thickness: float,
+                centre: tuple[float, float], R: np.ndarray, base_ramp: float = 0.0, max_path: float = 3.0
+                ) -> np.ndarray:
+        """A flat plate (outline in its own u, v plane, cm, about its centre) turned by ``R``.
+
+        Seen at tilt, the outline is foreshortened and the path length is thickness / |cos tilt|
+        (capped at ``max_path`` for plates seen edge-on). ``base_ramp`` makes it thicker towards -v
+        (a pangolin scale's embedded base) by that fraction."""
+        uv = np.asarray(outline, np.float64)
+        M = np.asarray(R, np.float64)[:2, :2]  # (u, v) -> (x, y) offsets
+        xy = uv @ M.T + np.asarray(centre)
+        lo, hi = xy.min(0), xy.max(0)
+        out = np.zeros((self.h, self.w), np.float32)
+        win = self._window(lo[0] - 0.1, lo[1] - 0.1, hi[0] + 0.1, hi[1] + 0.1)
+        if win is None:
+            return self.add(material, out) if material else out
+        rows, cols = win
+        mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.uint8)
+        shifted = np.round((xy * self.ppc - (cols.start, rows.start)) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [shifted], 255, lineType=cv2.LINE_AA, shift=4)  # anti-aliased outline
+        path = min(thickness / max(abs(float(R[2][2])), 1e-3), max_path)
+        t = mask.astype(np.float32) * (path / 255.0)
+        if base_ramp and abs(np.linalg.det(M)) > 1e-3:
+            # v of each pixel (inverse of the in-plane map): thickness falls off from the base
+            inv = np.linalg.inv(M)
+            dx, dy = self.X[:, cols] - centre[0], self.Y[rows, :] - centre[1]
+            v = inv[1, 0] * dx + inv[1, 1] * dy
+            half = max(float(np.ptp(uv[:, 1])) / 2, 1e-3)
+            t *= (1.0 + base_ramp * np.clip(-v / half, -1.0, 1.0)) / (1.0 + base_ramp)
+        out[rows, cols] = t
+        return self.add(material, out) if material else out
+
     # -- textures ---------------------------------------------------------------------------------
     def smooth_noise(self, rng: np.random.Generator, cell_cm: float, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
         """Smooth random field in [lo, hi] varying over ~``cell_cm`` (folds, grain, crumples)."""
@@ -238,3 +325,25 @@ def blob_outline(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: 
 def arc_points(cx: float, cy: float, radius: float, a0: float, a1: float, n: int = 10) -> list[tuple[float, float]]:
     """Points on a circular arc (angles in radians) for curved tubes: tusks, claws, horns."""
     return [(cx + radius * math.cos(a), cy + radius * math.sin(a)) for a in np.linspace(a0, a1, n)]
+
+
+def builder_around(points: np.ndarray, pad_cm: float, ppc: float) -> tuple[ItemBuilder, np.ndarray]:
+    """A builder just big enough for 3-D ``points`` [n, 3] (cm) plus ``pad_cm``, and the points
+    moved into its frame (their smallest x, y at ``pad_cm``; z unchanged)."""
+    pts = np.asarray(points, np.float64).copy()
+    lo, hi = pts[:, :2].min(0), pts[:, :2].max(0)
+    pts[:, :2] += pad_cm - lo
+    return ItemBuilder(float(hi[0] - lo[0]) + 2 * pad_cm, float(hi[1] - lo[1]) + 2 * pad_cm, ppc), pts
+
+
+def curve3d(length: float, bend_rad: float, n: int, twist: float = 0.0) -> np.ndarray:
+    """[n, 3] points of an arc of ``length`` cm bending by ``bend_rad`` in the body x-y plane,
+    starting at the origin along +x; ``twist`` lifts the far end out of that plane (a tusk's or a
+    horn's spiral) by that fraction of the length. Body frame: pose it with a rotation."""
+    s = np.linspace(0.0, 1.0, n)
+    if abs(bend_rad) < 1e-3:
+        x, y = s * length, np.zeros(n)
+    else:
+        radius = length / bend_rad
+        x, y = radius * np.sin(s * bend_rad), radius * (1 - np.cos(s * bend_rad))
+    return np.stack([x, y, twist * length * s ** 2], axis=1)

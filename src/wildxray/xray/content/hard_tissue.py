@@ -90,6 +90,7 @@ def beads(rng: np.random.Generator, ppc: float, material: str = "dentine_ivory")
         b.ellipsoid(material, rx + 1.5 + rx * wob * math.cos(a), ry + 1.5 + ry * wob * math.sin(a), r, r, 2 * r)
     if rng.random() < 0.5:  # a pendant / guru bead
         b.ellipsoid(material, rx + 1.5, 2 * ry + 1.5, 1.5 * r, 2 * r, 2.5 * r)
+    b.meta["group"] = True  # a bead string: one group box (docs/internals.md)
     return b
 
 
@@ -104,6 +105,7 @@ def chopsticks(rng: np.random.Generator, ppc: float, material: str = "dentine_iv
         dy = rng.uniform(-0.4, 0.4)
         pts = [(1, y - w0 / 2), (1 + length, y + dy - w1 / 2), (1 + length, y + dy + w1 / 2), (1, y + w0 / 2)]
         b.polygon(material, pts, w0 * 0.9, round_cm=0.1)
+    b.meta["group"] = True  # a bundle of chopsticks: one group box (docs/internals.md)
     return b
 
 

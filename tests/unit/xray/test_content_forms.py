@@ -1,0 +1,132 @@
+"""Each contraband form looks like what its label says: one object per item (groups excepted),
+the shape and material cues an inspector reads (a horn's core and taper, a heap of separate
+shields, a hide's claws and layers, ...)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from wildxray.types import CLASS_NAMES
+from wildxray.xray.catalogue import CONTRABAND, GROUP_FORMS, make_contraband
+from wildxray.xray.content import horn, scales, skins
+from wildxray.xray.content.builder import ItemBuilder
+from wildxray.xray.materials import default_materials
+from wildxray.xray.scene import MASK_DENSITY_G_CM2, areal_density
+
+PPC = 10.0
+DENSITIES = {name: m.density for name, m in default_materials().items()}
+
+
+def _components(item) -> list[int]:
+    """Pixel counts of the connected parts of an item's mask (areal density above the box threshold)."""
+    mask = (areal_density(item, DENSITIES) > MASK_DENSITY_G_CM2).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return sorted(stats[1:, cv2.CC_STAT_AREA].tolist(), reverse=True)
+
+
+@pytest.mark.parametrize("cls,form", [(c, f) for c, forms in CONTRABAND.items() for f in forms
+                                      if c in ("horn", "scales", "skin")])
+def test_an_item_is_one_object_unless_its_form_is_a_defined_group(cls, form):
+    """A box per object: a non-group item's mask is one connected blob (specks under 0.2 % of its
+    area aside); only the forms docs/internals.md defines as groups carry meta["group"]."""
+    for seed in range(8):
+        item = make_contraband(cls, np.random.default_rng([21, seed]), PPC, form)
+        assert item.meta.get("group", False) == ((cls, form) in GROUP_FORMS), (cls, form)
+        if (cls, form) in GROUP_FORMS:
+            continue
+        parts = _components(item)
+        big = [a for a in parts if a > 0.002 * sum(parts)]
+        assert len(big) == 1, (cls, form, seed, parts[:6])
+
+
+def test_groups_are_only_the_defined_ones():
+    assert GROUP_FORMS == {("ivory", "beads"), ("ivory", "chopsticks"), ("scales", "sack"), ("scales", "loose")}
+
+
+def _axis_profile(t: np.ndarray, n: int = 10) -> np.ndarray:
+    """Max thickness in ``n`` slices along the item's longest principal axis (base to tip unknown)."""
+    ys, xs = np.nonzero(t > 1e-3)
+    pts = np.stack([xs, ys], 1).astype(np.float64)
+    pts -= pts.mean(0)
+    axis = np.linalg.svd(pts, full_matrices=False)[2][0]
+    s = pts @ axis
+    bins = np.linspace(s.min(), s.max() + 1e-9, n + 1)
+    idx = np.digitize(s, bins) - 1
+    vals = t[ys, xs]
+    return np.array([vals[idx == k].max() if (idx == k).any() else 0.0 for k in range(n)])
+
+
+def test_rhino_horn_is_a_single_tapering_cone_with_a_denser_core_and_streaks():
+    for seed in range(6):
+        b = horn.rhino_horn(np.random.default_rng(seed), PPC)
+        total = b.parts["rhino_horn"] + b.parts["rhino_horn_core"]
+        prof = _axis_profile(total)
+        peak = int(prof.argmax())  # near the (hollow) base; from there it tapers steadily to the tip
+        taper = prof[peak:] if peak < len(prof) / 2 else prof[:peak + 1][::-1]
+        assert len(taper) >= 5 and (np.diff(taper) <= 0.05 * taper[0]).all(), prof
+        assert taper[-1] < 0.3 * taper[0], prof
+        core = b.parts["rhino_horn_core"] > 0.1
+        assert core.sum() > 0.05 * (total > 0.1).sum()  # a core runs down its middle
+        # streaks: along a line across the horn the thickness ripples at a few-mm period
+        row = total[total.shape[0] // 2]
+        inside = row[row > 0.5 * row.max()]
+        assert np.abs(np.diff(inside, 2)).mean() > 0.002 * inside.mean()
+
+
+def test_antelope_horn_is_ringed_and_hollow_at_its_base():
+    b = horn.antelope_horn(np.random.default_rng(3), PPC)
+    prof = _axis_profile(b.parts["keratin"], 40)
+    base = prof[:20] if prof[:20].mean() > prof[20:].mean() else prof[20:][::-1]
+    bumps = (np.diff(np.sign(np.diff(base))) < 0).sum()  # local maxima along the ringed half
+    assert bumps >= 3, base
+
+
+@pytest.mark.parametrize("form", [scales.scale_sack, scales.loose_scales])
+def test_a_scale_heap_is_many_separate_tilted_shields(form, monkeypatch):
+    drawn = []
+    real = ItemBuilder.plate3d
+
+    def spy(self, *args, **kwargs):
+        t = real(self, *args, **kwargs)
+        drawn.append(t.copy())
+        return t
+
+    monkeypatch.setattr(ItemBuilder, "plate3d", spy)
+    b = form(np.random.default_rng(4), PPC)
+    assert b.meta["group"] is True
+    assert len(drawn) >= 20
+    np.testing.assert_allclose(sum(drawn), b.parts["pangolin_scale"], atol=1e-4)  # the heap IS its scales
+    for t in drawn:
+        ys, xs = np.nonzero(t)
+        assert 1.5 * PPC <= max(np.ptp(xs), np.ptp(ys)) <= 8 * PPC  # each a 2.5-7 cm shield, seen at a tilt
+    flat = sum(t.max() <= 0.3 for t in drawn)
+    steep = sum(t.max() > 0.5 for t in drawn)  # edge-on slivers: path = thickness / cos(tilt)
+    assert flat > len(drawn) / 2 and steep >= 1
+    stacked = b.parts["pangolin_scale"] > 0.45  # overlapping shields stack up in the heap
+    assert stacked.sum() > 0.05 * (b.parts["pangolin_scale"] > 0).sum()
+
+
+def test_hides_show_claws_fur_and_folded_layers():
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        flat = skins.flat_hide(rng, PPC)
+        claws = (flat.parts["keratin"] > 0.05).astype(np.uint8)
+        n_paws = cv2.connectedComponents(cv2.dilate(claws, np.ones((15, 15), np.uint8)))[0] - 1
+        assert n_paws >= 2 and "fur_hair" in flat.parts
+        folded = skins.folded_hide(rng, PPC)
+        hide = folded.parts["salted_hide"]
+        assert np.percentile(hide[hide > 0], 90) > 4 * 0.3 * 0.8  # at least 4 layers of 3+ mm
+        assert (folded.parts["keratin"] > 0).any()  # a paw with claws hangs out of the bundle
+    croc = skins.reptile_skin(np.random.default_rng(1), PPC, bony=True)
+    assert croc.parts["osteoderm"].max() > 0.15
+    plates = (croc.parts["osteoderm"] > 0.05).astype(np.uint8)
+    assert cv2.connectedComponents(plates)[0] - 1 >= 12  # rows of separate plates down the back
+
+
+def test_every_class_has_its_forms():
+    assert tuple(CONTRABAND) == CLASS_NAMES
+    assert {"whole", "piece", "antelope"} <= set(CONTRABAND["horn"])
+    assert {"sack", "loose"} <= set(CONTRABAND["scales"])
+    assert {"flat_hide", "folded_hide", "rolled_hide", "reptile_skin"} <= set(CONTRABAND["skin"])
