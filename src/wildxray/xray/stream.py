@@ -65,9 +65,8 @@ class SyntheticStream(IterableDataset):
             scan = synth.sample(rng, image_id=index)
             image, boxes, labels = scan.image, scan.target.boxes, scan.target.labels
             h, w = image.shape[:2]
-            masks = getattr(scan, "masks", None)
-            class_map = class_map_from_masks(masks, labels, h, w) if masks is not None else None
-            if class_map is not None and hasattr(self.transform, "transform_with_map"):
+            class_map = class_map_from_masks(scan.masks, labels, h, w)
+            if hasattr(self.transform, "transform_with_map"):
                 image, boxes, labels, class_map = self.transform.transform_with_map(image, boxes, labels, class_map)
             elif self.transform is not None:
                 image, boxes, labels = self.transform(image, boxes, labels)
