@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
                         "*.part/*.tmp names and a final rename are always safe")
     p.add_argument("--poll-ms", type=float, default=20.0, help="hot-folder poll interval (default 20 ms)")
     p.add_argument("--max-pixels", type=int, default=None, help="decompression-bomb guard (default 64e6 pixels)")
+    p.add_argument("--max-aspect", type=float, default=None,
+                   help="refuse scans whose long side exceeds this many times the short side (default 32)")
     p.add_argument("--no-fsync", action="store_true", help="do not fsync result JSONs (faster, less safe on power loss)")
     p.add_argument("--viewer", default="off",
                    help="also serve the inspector viewer on HOST:PORT over --out (default off; it has its own "
@@ -101,14 +103,15 @@ def main(argv: list[str]) -> int:
         return 2
 
     from wildxray.runtime.card import ModelCardError
-    from wildxray.runtime.scan import DEFAULT_MAX_PIXELS
+    from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS
     from wildxray.runtime.session import ModelContractError
     from wildxray.station.service import Station, StationBusyError, StationConfig
 
     cfg = StationConfig(model=args.model, watch=args.watch, out=args.out, state=args.state, archive=args.archive,
                         quarantine=args.quarantine, threads=args.threads, workers=args.workers,
                         settle_s=args.settle_ms / 1e3, poll_s=args.poll_ms / 1e3,
-                        max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS, fsync=not args.no_fsync)
+                        max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
+                        max_aspect=args.max_aspect or DEFAULT_MAX_ASPECT, fsync=not args.no_fsync)
     station = Station(cfg)
     try:
         station.start()

@@ -17,6 +17,9 @@ from wildxray.runtime.session import OnnxDetector
 
 #: 64 MP: a 2,000 px wide belt scan 32,000 px long still passes; a decompression bomb does not.
 DEFAULT_MAX_PIXELS = 64_000_000
+#: Longest side over shortest side. Conveyor scans run to about 16:1; a 1 x 300 px image is no parcel,
+#: and a 58 KB PNG of 1 x 60,000,000 px passes the pixel guard. Checked on the header, before decoding.
+DEFAULT_MAX_ASPECT = 32.0
 
 
 @dataclass
@@ -48,19 +51,30 @@ def file_sha256(path: Path) -> str | None:
     return h.hexdigest()
 
 
+def aspect_problem(height: int, width: int, max_aspect: float) -> str | None:
+    """Why an image of ``height x width`` is too elongated to predict, or None."""
+    ratio = max(height, width) / max(1, min(height, width))
+    if ratio <= max_aspect:
+        return None
+    return (f"image of {width}x{height} pixels has an aspect ratio of {ratio:.4g}:1, more than the limit of "
+            f"{max_aspect:g}:1 (no parcel scan is that elongated)")
+
+
 def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, scan_id: str, *,
                  source_path: str | None = None, source_name: str | None = None,
                  received_at: str | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, extra_timings: dict[str, float] | None = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, max_aspect: float = DEFAULT_MAX_ASPECT,
+                 extra_timings: dict[str, float] | None = None,
                  fsync: bool = True) -> ScanOutcome:
     """Predict one image file and write ``out_dir/<scan_id>.json`` + images.
 
     path: the file to read (may be a work copy); source_path: what the result names as the source
     (defaults to ``path``), source_name its file name (default: the last part of source_path).
-    Errors reading or predicting the image give an ``error`` result.
+    Errors reading or predicting the image give an ``error`` result, and so does an image whose
+    header declares an aspect ratio above ``max_aspect`` (code ``aspect_ratio``).
     """
     from wildxray.data.errors import ImageReadError
-    from wildxray.data.io import read_image, to_model_image
+    from wildxray.data.io import read_image, read_image_header, to_model_image
     from wildxray.runtime.decision import parcel_decision, threshold_vector
     from wildxray.runtime.overlay import draw_overlay
     from wildxray.types import Detections
@@ -74,6 +88,13 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
     common = dict(scan_id=scan_id, source_path=src, input_sha256=sha, model=detector.info,
                   card=detector.card, received_at=received_at, source_name=source_name)
     try:
+        header = read_image_header(path)
+        too_long = aspect_problem(header.height, header.width, max_aspect)
+        if too_long:
+            timings["read"] = (time.perf_counter() - t0) * 1e3
+            timings["total"] = timings["read"] + sum((extra_timings or {}).values())
+            result = error_result(code="aspect_ratio", message=f"{shown}: {too_long}", timings_ms=timings, **common)
+            return ScanOutcome(result, write_result(out_dir, result, fsync=fsync))
         raw = read_image(path, max_pixels=max_pixels)
         t1 = time.perf_counter()
         modality_hint = detector.card.get("modality")

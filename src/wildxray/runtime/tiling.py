@@ -16,6 +16,11 @@ Why these choices:
   coarse low-resolution box would only duplicate them.
 - Class-aware NMS (OpenCV's ``NMSBoxesBatched``) removes the duplicates from overlaps and the
   whole-image pass, keeping the highest score.
+- At most ``DEFAULT_MAX_TILES`` tiles: every tile of a scan goes to the model in one batch, and a
+  1 x 300 px image cut into one-pixel squares asked onnxruntime for 3.3 GB. Past the bound the tiles
+  grow along the long axis (no longer square, so a little resolution is lost) instead of multiplying.
+  16 keeps square tiles for every scan up to 12:1 (a 2,000 x 24,000 px belt scan); the station
+  refuses scans more extreme than ``wildxray.runtime.scan.DEFAULT_MAX_ASPECT`` outright.
 
 All boxes here are xyxy float32 in ORIGINAL image pixels.
 """
@@ -31,6 +36,7 @@ from wildxray.types import Detections
 
 DEFAULT_TILE_ASPECT = 2.5
 DEFAULT_OVERLAP = 0.25
+DEFAULT_MAX_TILES = 16
 EDGE_TOLERANCE_PX = 2.0
 
 
@@ -49,29 +55,44 @@ def needs_tiling(height: int, width: int, max_aspect: float) -> bool:
     return max(height, width) > max_aspect * min(height, width)
 
 
-def windows(length: int, tile: int, overlap: float = DEFAULT_OVERLAP) -> list[tuple[int, int]]:
+def windows(length: int, tile: int, overlap: float = DEFAULT_OVERLAP,
+            max_windows: int | None = None) -> list[tuple[int, int]]:
     """Start/end pairs covering ``0..length`` with windows of ``tile`` overlapping by >= ``overlap``.
 
     The first window starts at 0, the last ends at ``length``; starts are evenly spaced so that the
-    overlap is never below the requested fraction.
+    overlap is never below the requested fraction. With ``max_windows``, windows longer than
+    ``tile`` are used where ``tile``-long ones would be more than that many.
     """
     if tile <= 0 or length <= 0:
         raise ValueError(f"length and tile must be positive, got {length}, {tile}")
     if not 0.0 <= overlap < 1.0:
         raise ValueError(f"overlap must be in [0, 1), got {overlap}")
-    if length <= tile:
-        return [(0, length)]
-    stride = max(1, int(tile * (1.0 - overlap)))
-    n = int(np.ceil((length - tile) / stride)) + 1
+    if max_windows is not None and max_windows < 1:
+        raise ValueError(f"max_windows must be at least 1, got {max_windows}")
+    if max_windows is not None and max_windows > 1:
+        # n windows of side t with stride t(1 - overlap) reach t (1 + (n - 1)(1 - overlap)).
+        tile = max(tile, int(np.ceil(length / (1.0 + (max_windows - 1) * (1.0 - overlap)))))
+    elif max_windows == 1:
+        tile = max(tile, length)
+    while True:
+        if length <= tile:
+            return [(0, length)]
+        stride = max(1, int(tile * (1.0 - overlap)))
+        n = int(np.ceil((length - tile) / stride)) + 1
+        if max_windows is None or n <= max_windows:
+            break
+        tile += 1  # int() rounding of the stride can leave one window too many
     starts = np.linspace(0, length - tile, n).round().astype(int)
     return [(int(s), int(s) + tile) for s in starts]
 
 
-def tiles_for(height: int, width: int, overlap: float = DEFAULT_OVERLAP) -> list[Tile]:
-    """Square tiles (side = short side) along the long axis of an ``height x width`` image."""
+def tiles_for(height: int, width: int, overlap: float = DEFAULT_OVERLAP,
+              max_tiles: int | None = DEFAULT_MAX_TILES) -> list[Tile]:
+    """Tiles along the long axis of an ``height x width`` image: squares (side = short side), or
+    longer than wide where squares would be more than ``max_tiles``."""
     if height >= width:
-        return [Tile(0, y0, width, y1) for y0, y1 in windows(height, width, overlap)]
-    return [Tile(x0, 0, x1, height) for x0, x1 in windows(width, height, overlap)]
+        return [Tile(0, y0, width, y1) for y0, y1 in windows(height, width, overlap, max_tiles)]
+    return [Tile(x0, 0, x1, height) for x0, x1 in windows(width, height, overlap, max_tiles)]
 
 
 def drop_cut_boxes(dets: Detections, tile: Tile, height: int, width: int) -> Detections:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wildxray.runtime.result import error_result, new_scan_id, utc_now_iso, write_result
-from wildxray.runtime.scan import DEFAULT_MAX_PIXELS, ScanOutcome, process_file
+from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS, ScanOutcome, process_file
 from wildxray.runtime.session import OnnxDetector
 from wildxray.station.journal import Journal, ScanRecord
 from wildxray.station.metrics import StationMetrics
@@ -59,6 +59,7 @@ class StationConfig:
     settle_s: float = 0.1
     poll_s: float = 0.02
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_aspect: float = DEFAULT_MAX_ASPECT
     fsync: bool = True
 
     def __post_init__(self) -> None:
@@ -248,7 +249,7 @@ class Station:
             queued_ms = max(0.0, (time.time() - rec.arrived_unix) * 1e3)
             job.outcome = process_file(detector, work, self.cfg.out, rec.scan_id, source_path=rec.source_path,
                                        source_name=rec.source_name, received_at=rec.received_at,
-                                       max_pixels=self.cfg.max_pixels,
+                                       max_pixels=self.cfg.max_pixels, max_aspect=self.cfg.max_aspect,
                                        extra_timings={"queue": queued_ms}, fsync=self.cfg.fsync)
             if _stat(work) == before:
                 break

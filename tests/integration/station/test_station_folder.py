@@ -97,25 +97,28 @@ def test_bad_inputs_get_error_results_are_quarantined_and_the_service_goes_on(st
         "empty.png": b"",
         "notes.txt": b"hello, I am not an image",
         "bomb.png": _png_bomb(),
+        "sliver.png": cv2.imencode(".png", np.full((1, 300), 90, np.uint8))[1].tobytes(),  # one tile per pixel
     }
     for name, data in bad.items():
         drop(st.watch, name, data=data)
     tifffile.imwrite(st.watch / "five.part", np.zeros((20, 20, 5), np.uint16), photometric="minisblack",
                      planarconfig="contig")
     (st.watch / "five.part").rename(five)
-    res = {r["source_name"]: r for r in st.wait_results(6, timeout=30)}
+    res = {r["source_name"]: r for r in st.wait_results(7, timeout=30)}
     codes = {k: v["error"]["code"] for k, v in res.items()}
     assert codes == {"truncated.png": "truncated", "corrupt.png": "corrupt", "empty.png": "empty_file",
-                     "notes.txt": "not_an_image", "bomb.png": "too_large", "five.tiff": "wrong_channels"}
+                     "notes.txt": "not_an_image", "bomb.png": "too_large", "five.tiff": "wrong_channels",
+                     "sliver.png": "aspect_ratio"}
     for r in res.values():
         jsonschema.validate(r, result_schema())
         assert r["decision"] == "error" and r["source_name"] in r["error"]["message"]
     assert "40000x40000" in res["bomb.png"]["error"]["message"]
+    assert "300x1 pixels" in res["sliver.png"]["error"]["message"]
     quarantined = sorted(p.name.split("__", 1)[1] for p in (st.watch / "quarantine").iterdir())
     assert quarantined == sorted(res)
     # ... and the next scan goes on.
     drop(st.watch, "after.png", draw_patch(grey_image(64, 64), (5, 5, 25, 25)))
-    after = [r for r in st.wait_results(7) if r["source_name"] == "after.png"]
+    after = [r for r in st.wait_results(8) if r["source_name"] == "after.png"]
     assert after and after[0]["decision"] == "alarm"
     status, body, _ = st.request("GET", "/metrics")
     assert status == 200 and b'wildxray_errors_total{code="too_large"} 1' in body

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wildxray.runtime.tiling import Tile, drop_cut_boxes, merge_detections, needs_tiling, tiles_for, windows
+from wildxray.runtime.tiling import (
+    DEFAULT_MAX_TILES,
+    DEFAULT_OVERLAP,
+    Tile,
+    drop_cut_boxes,
+    merge_detections,
+    needs_tiling,
+    tiles_for,
+    windows,
+)
 from wildxray.types import Detections
 
 
@@ -47,3 +56,25 @@ def test_merge_is_class_aware_and_sorted():
     assert m.labels.tolist() == [0, 1]
     np.testing.assert_allclose(m.scores, [0.9, 0.8])
     assert len(merge_detections([Detections.empty()])) == 0
+
+
+@pytest.mark.parametrize("height, width", [(1, 300), (300, 1), (1, 60_000), (13, 416), (40, 1280)])
+def test_tile_count_is_bounded_and_still_covers_the_image(height, width):
+    """A 1 x 300 px image used to be cut into ~300 one-pixel tiles, all sent to the model as one batch."""
+    tiles = tiles_for(height, width)
+    assert 1 <= len(tiles) <= DEFAULT_MAX_TILES
+    vertical = height >= width
+    spans = [(t.y0, t.y1) if vertical else (t.x0, t.x1) for t in tiles]
+    length = max(height, width)
+    assert spans[0][0] == 0 and spans[-1][1] == length
+    for (s0, e0), (s1, e1) in zip(spans, spans[1:]):
+        assert e0 - s1 >= int((e0 - s0) * DEFAULT_OVERLAP)  # the overlap holds for the longer tiles too
+    assert all(t.x1 - t.x0 == width for t in tiles) if vertical else all(t.y1 - t.y0 == height for t in tiles)
+
+
+def test_ordinary_belt_scans_keep_square_full_resolution_tiles():
+    for height, width in [(4_000, 600), (24_000, 2_000)]:  # 12:1 is the longest that stays square
+        tiles = tiles_for(height, width)
+        assert len(tiles) <= DEFAULT_MAX_TILES and all(t.y1 - t.y0 == width for t in tiles)
+    with pytest.raises(ValueError, match="max_windows"):
+        windows(100, 10, max_windows=0)
