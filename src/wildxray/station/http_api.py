@@ -106,8 +106,11 @@ class StationHandler(BaseHTTPRequestHandler):
         st = self.server.station
         if path == "/healthz":
             det = st.current_detector()
-            self._json(200, {"status": "stopping" if st.stopping else "ok", "model": det.info,
-                             "queue_depth": st.queue_depth()})
+            watcher = st.watch_health.snapshot()
+            status = "stopping" if st.stopping else "watcher_stuck" if watcher["stuck"] else "ok"
+            # 503 when the hot folder is not being watched: a probe restarts or alerts, as it should.
+            self._json(503 if status == "watcher_stuck" else 200,
+                       {"status": status, "model": det.info, "queue_depth": st.queue_depth(), "watcher": watcher})
         elif path == "/metrics":
             det = st.current_detector()
             body = st.metrics.render(st.queue_depth(), det.name, det.sha256).encode()

@@ -18,6 +18,7 @@ WAL mode with ``synchronous=FULL``: a committed claim survives a power cut.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -44,6 +45,10 @@ CREATE TABLE IF NOT EXISTS scans (
 );
 CREATE INDEX IF NOT EXISTS scans_state ON scans (state);
 """
+#: Columns added after the first release: ALTERed into an older journal when it is opened.
+#: source_fs: the hot-folder path's bytes, when its name is not valid UTF-8 (``source_path`` then
+#: holds a readable, escaped form that SQLite can store, and recovery needs the real name).
+ADDED_COLUMNS = {"source_fs": "BLOB"}
 
 
 @dataclass
@@ -65,6 +70,12 @@ class ScanRecord:
     model_sha256: str | None = None
     final_path: str | None = None
     finished_unix: float | None = None
+    source_fs: bytes | None = None
+
+    @property
+    def source_os_path(self) -> str:
+        """The source as the operating system names it (``source_path`` may be an escaped form)."""
+        return os.fsdecode(self.source_fs) if self.source_fs is not None else self.source_path
 
 
 _COLUMNS = tuple(ScanRecord.__dataclass_fields__)
@@ -81,6 +92,10 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(scans)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE scans ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         with self._lock:

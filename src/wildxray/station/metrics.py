@@ -31,6 +31,7 @@ class StationMetrics:
         self.alarms: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
         self.errors: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
         self.reloads: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
+        self.hot_folder: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
         self.bucket_counts = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.latency_count = 0
@@ -51,6 +52,13 @@ class StationMetrics:
     def observe_reload(self, ok: bool) -> None:
         with self._lock:
             self.reloads[(("result", "ok" if ok else "failed"),)] += 1
+
+    def observe_hot_folder(self, problem: str) -> None:
+        """One hot-folder problem: ``undecodable_name`` (taken under an escaped name), ``poll_failed``
+        (the folder could not be listed), ``claim_failed`` (a file could not be taken, retried) or
+        ``unclaimable`` (given up on and moved to quarantine, or left where it is)."""
+        with self._lock:
+            self.hot_folder[(("problem", problem),)] += 1
 
     def scan_started(self) -> None:
         with self._lock:
@@ -76,6 +84,9 @@ class StationMetrics:
             family("wildxray_errors_total", "counter", "Scans that ended in an error result, by cause.",
                    dict(self.errors))
             family("wildxray_model_reloads_total", "counter", "Model reload attempts.", dict(self.reloads))
+            family("wildxray_hot_folder_problems_total", "counter",
+                   "Hot-folder files or polls the watcher could not handle as usual, by problem.",
+                   dict(self.hot_folder))
             lines.append("# HELP wildxray_scan_latency_seconds Time from file arrival/upload to result on disk.")
             lines.append("# TYPE wildxray_scan_latency_seconds histogram")
             cum = 0

@@ -27,12 +27,14 @@ from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS, ScanOu
 from wildxray.runtime.session import OnnxDetector
 from wildxray.station.journal import Journal, ScanRecord
 from wildxray.station.metrics import StationMetrics
-from wildxray.station.watcher import HotFolder
+from wildxray.station.health import WatcherHealth
+from wildxray.station.watcher import HotFolder, ReadyFile
 
 log = logging.getLogger("wildxray.station")
 
 PRIORITY_UPLOAD, PRIORITY_FOLDER = 0, 1
 MAX_REREADS = 3  # a file still changing after this many predictions is taken as it is
+MAX_CLAIM_ATTEMPTS = 3  # polls in a row a hot-folder file may fail to be claimed before it is set aside
 
 
 class StationBusyError(RuntimeError):
@@ -83,6 +85,12 @@ class Job:
     outcome: ScanOutcome | None = None
 
 
+def printable(os_text: str) -> str:
+    """A file name or path as text SQLite and JSON can hold: bytes that are not UTF-8 (which Python
+    keeps as lone surrogates) become ``\\xNN`` escapes, e.g. ``bad\\xff\\xfename.png``."""
+    return os.fsencode(os_text).decode("utf-8", "backslashreplace")
+
+
 def safe_name(name: str, limit: int = 100) -> str:
     """A client/file name reduced to ``[A-Za-z0-9._-]`` (no separators, no leading dots)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", Path(name.replace("\\", "/")).name).lstrip(".")
@@ -103,6 +111,9 @@ class Station:
         self._lock_fh: Any = None
         self.detector: OnnxDetector | None = None
         self.journal: Journal | None = None
+        self.watch_health = WatcherHealth()
+        self._claim_failures: dict[Path, int] = {}  # watcher thread only
+        self._given_up: set[Path] = set()
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -119,12 +130,13 @@ class Station:
         self._recover()
         for i in range(max(1, cfg.workers)):
             self._spawn(self._work_loop, f"worker-{i}")
-        self._spawn(self._watch_loop, "watcher")
+        self.watch_health.attach(self._spawn(self._watch_loop, "watcher"))
 
-    def _spawn(self, target: Any, name: str) -> None:
+    def _spawn(self, target: Any, name: str) -> threading.Thread:
         t = threading.Thread(target=target, name=name, daemon=True)
         t.start()
         self._threads.append(t)
+        return t
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop taking scans; each worker finishes the scan in hand. Queued scans stay claimed on disk
@@ -184,26 +196,74 @@ class Station:
         folder = HotFolder(self.cfg.watch, self.cfg.settle_s)
         while not self._stop.is_set():
             try:
-                for f in folder.ready():
-                    if self._stop.is_set():
-                        break
-                    sid = new_scan_id()
-                    suffix = "." + safe_name(f.path.suffix[1:], 16) if f.path.suffix else ""
-                    rec = ScanRecord(scan_id=sid, origin="folder", source_name=f.path.name,
-                                     source_path=str(f.path), work_path=str(self.cfg.work / f"{sid}{suffix}"),
-                                     size=f.size, mtime_ns=f.mtime_ns, arrived_unix=time.time(),
-                                     received_at=utc_now_iso())
-                    try:
-                        self._claim(rec, f.path)
-                    except FileNotFoundError:  # vanished between listing and claim: nothing to do
-                        assert self.journal is not None
-                        self.journal.finish(sid, "error", None, "vanished", None, None)
-                        continue
-                    self._enqueue(Job(rec), PRIORITY_FOLDER)
-            except Exception:  # the watcher must outlive any surprise (e.g. a share going away)
-                log.exception("hot-folder poll failed; retrying")
-                time.sleep(1.0)
+                ready = folder.ready()
+            except OSError as exc:  # the share went away, the folder was replaced or unreadable
+                if self.watch_health.failed(exc) == 1:
+                    log.error("cannot list the hot folder %s: %s; retrying every second", self.cfg.watch, exc)
+                self.metrics.observe_hot_folder("poll_failed")
+                self._stop.wait(1.0)
+                continue
+            self.watch_health.progress()
+            for f in ready:
+                if self._stop.is_set():
+                    break
+                if f.path in self._given_up:
+                    continue
+                try:
+                    self._take(f)
+                except Exception as exc:  # noqa: BLE001 - one file must never stop the others
+                    self._take_failed(f, exc)
+                else:
+                    self._claim_failures.pop(f.path, None)
+                self.watch_health.progress()  # a long backlog is progress, not a stuck watcher
             self._stop.wait(self.cfg.poll_s)
+
+    def _take(self, f: ReadyFile) -> None:
+        """Claim one ready hot-folder file and queue it."""
+        sid = new_scan_id()
+        suffix = "." + safe_name(f.path.suffix[1:], 16) if f.path.suffix else ""
+        shown_name, shown_path = printable(f.path.name), printable(str(f.path))
+        if shown_path != str(f.path):
+            log.warning("%s: the file name is not valid UTF-8; its results name it %r", shown_path, shown_name)
+            self.metrics.observe_hot_folder("undecodable_name")
+        rec = ScanRecord(scan_id=sid, origin="folder", source_name=shown_name, source_path=shown_path,
+                         work_path=str(self.cfg.work / f"{sid}{suffix}"), size=f.size, mtime_ns=f.mtime_ns,
+                         arrived_unix=time.time(), received_at=utc_now_iso(),
+                         source_fs=os.fsencode(f.path) if shown_path != str(f.path) else None)
+        try:
+            self._claim(rec, f.path)
+        except FileNotFoundError:
+            assert self.journal is not None
+            self.journal.finish(sid, "error", None, "vanished", None, None)
+            if not f.path.exists():  # vanished between listing and claim: nothing to do
+                return
+            self.cfg.work.mkdir(parents=True, exist_ok=True)  # it was the work folder that was missing
+            raise
+        self._enqueue(Job(rec), PRIORITY_FOLDER)
+
+    def _take_failed(self, f: ReadyFile, exc: Exception) -> None:
+        """Count a file that could not be claimed; after ``MAX_CLAIM_ATTEMPTS`` move it to quarantine
+        (or, if even that fails, stop trying it until restart) so it cannot hold up the folder."""
+        n = self._claim_failures[f.path] = self._claim_failures.get(f.path, 0) + 1
+        shown = printable(str(f.path))
+        self.metrics.observe_hot_folder("claim_failed")
+        if n < MAX_CLAIM_ATTEMPTS:
+            log.warning("%s: cannot take it (attempt %d of %d): %s: %s", shown, n, MAX_CLAIM_ATTEMPTS,
+                        type(exc).__name__, exc)
+            return
+        self._claim_failures.pop(f.path, None)
+        self.metrics.observe_hot_folder("unclaimable")
+        assert self.cfg.quarantine is not None
+        dest = self.cfg.quarantine / f"unclaimed-{new_scan_id()}__{safe_name(printable(f.path.name))}"
+        try:
+            os.replace(f.path, dest)
+        except OSError as move_exc:
+            self._given_up.add(f.path)
+            log.error("%s: cannot take it (%s: %s) nor move it to quarantine (%s); skipping it until restart",
+                      shown, type(exc).__name__, exc, move_exc)
+            return
+        log.error("%s: cannot take it after %d attempts (%s: %s); moved to %s without a result",
+                  shown, MAX_CLAIM_ATTEMPTS, type(exc).__name__, exc, dest)
 
     def submit_upload(self, data: bytes, filename: str) -> Job:
         """Take an uploaded image: write it to the work folder, journal it, queue it first."""
@@ -285,8 +345,8 @@ class Station:
                 self._finish(rec, json.loads(result_path.read_text()))
             elif work.exists():
                 self._enqueue(Job(rec), PRIORITY_UPLOAD if rec.origin == "http" else PRIORITY_FOLDER)
-            elif rec.origin == "folder" and Path(rec.source_path).exists():
-                os.replace(rec.source_path, work)  # the crash came between journal and rename
+            elif rec.origin == "folder" and Path(rec.source_os_path).exists():
+                os.replace(rec.source_os_path, work)  # the crash came between journal and rename
                 self._enqueue(Job(rec), PRIORITY_FOLDER)
             else:
                 det = self.current_detector()

@@ -46,13 +46,12 @@ class HotFolder:
         self.empty_settle_s = max(float(empty_settle_s), self.settle_s)
 
     def ready(self, now: float | None = None) -> list[ReadyFile]:
-        """Ready files right now (``now``: wall-clock seconds, for tests)."""
+        """Ready files right now (``now``: wall-clock seconds, for tests); OSError if the folder cannot be listed."""
         now = time.time() if now is None else now
         out: list[ReadyFile] = []
-        try:
-            entries = list(os.scandir(self.folder))
-        except FileNotFoundError:
-            return out
+        # A folder that is gone or unreadable raises: the station must see a share that went away
+        # (it reports a stuck watcher), not an empty folder.
+        entries = list(os.scandir(self.folder))
         for e in entries:
             if is_temporary_name(e.name):
                 continue
