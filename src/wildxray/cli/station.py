@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="a file is taken once unmodified this long (default 100 ms); writers using "
                         "*.part/*.tmp names and a final rename are always safe")
     p.add_argument("--poll-ms", type=float, default=20.0, help="hot-folder poll interval (default 20 ms)")
+    p.add_argument("--incomplete-wait-ms", type=float, default=5000.0,
+                   help="a hot-folder file that reads as truncated is re-read while it changes, and gets its "
+                        "error only after this long unchanged (default 5000 ms; a writer paused mid-file "
+                        "longer than --settle-ms is still read whole)")
     p.add_argument("--max-pixels", type=int, default=None, help="decompression-bomb guard (default 64e6 pixels)")
     p.add_argument("--max-aspect", type=float, default=None,
                    help="refuse scans whose long side exceeds this many times the short side (default 32)")
@@ -111,7 +115,8 @@ def main(argv: list[str]) -> int:
                         quarantine=args.quarantine, threads=args.threads, workers=args.workers,
                         settle_s=args.settle_ms / 1e3, poll_s=args.poll_ms / 1e3,
                         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
-                        max_aspect=args.max_aspect or DEFAULT_MAX_ASPECT, fsync=not args.no_fsync)
+                        max_aspect=args.max_aspect or DEFAULT_MAX_ASPECT, fsync=not args.no_fsync,
+                        incomplete_wait_s=args.incomplete_wait_ms / 1e3)
     station = Station(cfg)
     try:
         station.start()

@@ -10,7 +10,7 @@ import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from wildxray.runtime.result import build_result, error_result, write_result
 from wildxray.runtime.session import OnnxDetector
@@ -24,10 +24,11 @@ DEFAULT_MAX_ASPECT = 32.0
 
 @dataclass
 class ScanOutcome:
-    """What happened to one scan: the result dict (already written) and where it went."""
+    """What happened to one scan: the result dict and where it was written (None: not written, see
+    ``process_file``'s ``provisional_codes``)."""
 
     result: dict[str, Any]
-    json_path: Path
+    json_path: Path | None
 
     @property
     def decision(self) -> str:
@@ -65,13 +66,15 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
                  received_at: str | None = None,
                  max_pixels: int = DEFAULT_MAX_PIXELS, max_aspect: float = DEFAULT_MAX_ASPECT,
                  extra_timings: dict[str, float] | None = None,
-                 fsync: bool = True) -> ScanOutcome:
+                 fsync: bool = True, provisional_codes: Collection[str] = ()) -> ScanOutcome:
     """Predict one image file and write ``out_dir/<scan_id>.json`` + images.
 
     path: the file to read (may be a work copy); source_path: what the result names as the source
     (defaults to ``path``), source_name its file name (default: the last part of source_path).
     Errors reading or predicting the image give an ``error`` result, and so does an image whose
-    header declares an aspect ratio above ``max_aspect`` (code ``aspect_ratio``).
+    header declares an aspect ratio above ``max_aspect`` (code ``aspect_ratio``). A read error whose
+    code is in ``provisional_codes`` is returned without being written (``json_path`` None): the
+    station passes ``truncated`` for a hot-folder file whose writer may not have finished.
     """
     from wildxray.data.errors import ImageReadError
     from wildxray.data.io import read_image, read_image_header, to_model_image
@@ -107,6 +110,8 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
         timings["read"] = (time.perf_counter() - t0) * 1e3
         timings["total"] = timings["read"] + sum(v for k, v in (extra_timings or {}).items())
         result = error_result(code=exc.code, message=f"{shown}: {exc.message}", timings_ms=timings, **common)
+        if exc.code in provisional_codes:
+            return ScanOutcome(result, None)
         return ScanOutcome(result, write_result(out_dir, result, fsync=fsync))
     except Exception as exc:  # noqa: BLE001 - a scan must never take the station down
         # e.g. an OpenCV/onnxruntime failure on a strange image; the cause travels in the result.

@@ -25,9 +25,9 @@ from typing import Any
 from wildxray.runtime.result import error_result, new_scan_id, utc_now_iso, write_result
 from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS, ScanOutcome, process_file
 from wildxray.runtime.session import OnnxDetector
+from wildxray.station.health import WatcherHealth
 from wildxray.station.journal import Journal, ScanRecord
 from wildxray.station.metrics import StationMetrics
-from wildxray.station.health import WatcherHealth
 from wildxray.station.watcher import HotFolder, ReadyFile
 
 log = logging.getLogger("wildxray.station")
@@ -35,6 +35,10 @@ log = logging.getLogger("wildxray.station")
 PRIORITY_UPLOAD, PRIORITY_FOLDER = 0, 1
 MAX_REREADS = 3  # a file still changing after this many predictions is taken as it is
 MAX_CLAIM_ATTEMPTS = 3  # polls in a row a hot-folder file may fail to be claimed before it is set aside
+#: Read errors a hot-folder file gives while its writer is still writing (every format ends in
+#: "truncated" when cut anywhere; zero-byte files already wait ``HotFolder.empty_settle_s``).
+INCOMPLETE_CODES = frozenset({"truncated", "empty_file"})
+INCOMPLETE_RECHECK_S = 0.2  # how often an incomplete file is looked at again
 
 
 class StationBusyError(RuntimeError):
@@ -48,6 +52,8 @@ class StationConfig:
     watch: hot folder; out: results folder; state: journal + lock (default ``OUT/.station``);
     archive/quarantine: where processed / unreadable inputs go (default ``WATCH/archive`` and
     ``WATCH/quarantine``, on the hot folder's file system so moves are atomic renames).
+    incomplete_wait_s: how long a truncated hot-folder file must stay unchanged before its error
+    stands (0: at once); until then it is re-read whenever it changes.
     """
 
     model: Path
@@ -63,6 +69,7 @@ class StationConfig:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_aspect: float = DEFAULT_MAX_ASPECT
     fsync: bool = True
+    incomplete_wait_s: float = 5.0
 
     def __post_init__(self) -> None:
         self.model, self.watch, self.out = Path(self.model), Path(self.watch).resolve(), Path(self.out).resolve()
@@ -83,6 +90,8 @@ class Job:
     record: ScanRecord
     done: threading.Event = field(default_factory=threading.Event)
     outcome: ScanOutcome | None = None
+    incomplete_since: float | None = None  # monotonic time its (unwritten) truncated outcome was last seen change
+    incomplete_stat: tuple[int, int] | None = None
 
 
 def printable(os_text: str) -> str:
@@ -114,6 +123,8 @@ class Station:
         self.watch_health = WatcherHealth()
         self._claim_failures: dict[Path, int] = {}  # watcher thread only
         self._given_up: set[Path] = set()
+        self._deferred: list[tuple[float, Job]] = []  # (monotonic due time, job) of incomplete files
+        self._deferred_lock = threading.Lock()
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -195,6 +206,7 @@ class Station:
     def _watch_loop(self) -> None:
         folder = HotFolder(self.cfg.watch, self.cfg.settle_s)
         while not self._stop.is_set():
+            self._requeue_due()
             try:
                 ready = folder.ready()
             except OSError as exc:  # the share went away, the folder was replaced or unreadable
@@ -303,19 +315,53 @@ class Station:
     def _process(self, job: Job) -> None:
         rec = job.record
         work = Path(rec.work_path)
+        if job.incomplete_since is not None and _stat(work) == job.incomplete_stat:
+            # Back from waiting for its writer, unchanged: wait on, or let the error stand.
+            if time.monotonic() - job.incomplete_since < self.cfg.incomplete_wait_s:
+                self._defer(job)
+                return
+            assert job.outcome is not None
+            log.warning("%s stayed incomplete for %gs; its error stands", rec.source_name, self.cfg.incomplete_wait_s)
+            write_result(self.cfg.out, job.outcome.result, fsync=self.cfg.fsync)
+            self._finish(rec, job.outcome.result)
+            return
         detector = self.current_detector()  # this scan finishes on this model, whatever swaps meanwhile
+        # A hot-folder file may still be written into after its claim (the writer's open file moved
+        # with it into the work folder): its "truncated" is provisional, see ``_defer``.
+        provisional = INCOMPLETE_CODES if rec.origin == "folder" and self.cfg.incomplete_wait_s > 0 else ()
         for attempt in range(MAX_REREADS):
             before = _stat(work)
             queued_ms = max(0.0, (time.time() - rec.arrived_unix) * 1e3)
             job.outcome = process_file(detector, work, self.cfg.out, rec.scan_id, source_path=rec.source_path,
                                        source_name=rec.source_name, received_at=rec.received_at,
                                        max_pixels=self.cfg.max_pixels, max_aspect=self.cfg.max_aspect,
-                                       extra_timings={"queue": queued_ms}, fsync=self.cfg.fsync)
+                                       extra_timings={"queue": queued_ms}, fsync=self.cfg.fsync,
+                                       provisional_codes=provisional)
             if _stat(work) == before:
                 break
             log.warning("%s changed while being read (attempt %d); predicting again", rec.source_name, attempt + 1)
             time.sleep(self.cfg.settle_s)
+        if job.outcome.json_path is None:  # incomplete: the clock runs from its last change
+            job.incomplete_since, job.incomplete_stat = time.monotonic(), _stat(work)
+            log.info("%s looks incomplete (%s); re-reading it while it changes, for up to %gs after the last "
+                     "change", rec.source_name, job.outcome.error_code, self.cfg.incomplete_wait_s)
+            self._defer(job)
+            return
         self._finish(rec, job.outcome.result)
+
+    def _defer(self, job: Job) -> None:
+        """Queue ``job`` again in ``INCOMPLETE_RECHECK_S`` (the watcher thread re-queues it). Its
+        journal row stays claimed and no result is written, so a restart re-reads it from scratch."""
+        with self._deferred_lock:
+            self._deferred.append((time.monotonic() + INCOMPLETE_RECHECK_S, job))
+
+    def _requeue_due(self) -> None:
+        now = time.monotonic()
+        with self._deferred_lock:
+            due = [job for t, job in self._deferred if t <= now]
+            self._deferred = [(t, job) for t, job in self._deferred if t > now]
+        for job in due:
+            self._enqueue(job, PRIORITY_FOLDER)
 
     def _finish(self, rec: ScanRecord, result: dict[str, Any]) -> None:
         """Move the input to archive/quarantine and close the journal row (result already on disk)."""

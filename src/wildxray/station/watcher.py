@@ -6,9 +6,16 @@ temporary one (dotfiles, ``*.part``, ``*.tmp``, ``*~`` ...), and its modificatio
 stopped. Zero-byte files wait ``empty_settle_s`` (a writer may have created the file and not yet
 written). Polling (not inotify) works the same on local disks, SMB and NFS shares.
 
-The station double-checks after reading: if the file changed while it was being predicted, it is
-predicted again (see ``service``), so a writer pausing longer than ``settle_s`` cannot cause a
-half-read result to stand.
+The settle rule is a guess - a writer may pause longer than ``settle_s`` - so the station checks
+after reading (see ``service``):
+
+- a file that changed while it was being predicted is predicted again;
+- a file that reads as ``truncated`` (every format does when cut short) is re-read whenever it
+  changes, and its error stands only once it has stayed unchanged for ``incomplete_wait_s``
+  (``--incomplete-wait-ms``, default 5 s). The claim renamed the file, not its open handle, so a
+  writer that pauses mid-file and goes on writing completes the claimed file.
+
+Writers that write ``name.part`` and rename it when done are always safe, whatever their pauses.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def test_every_input_format_gets_one_correct_result_and_is_archived(start_statio
 
 
 def test_bad_inputs_get_error_results_are_quarantined_and_the_service_goes_on(start_station, contract_model):
-    st = start_station(contract_model, "--max-pixels", "4000000")
+    st = start_station(contract_model, "--max-pixels", "4000000", "--incomplete-wait-ms", "1000")
     ok, png = cv2.imencode(".png", grey_image(80, 80))
     png = png.tobytes()
     corrupt = bytearray(png)

@@ -3,6 +3,7 @@ watcher that cannot see its folder shows in ``/healthz`` and ``/metrics``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -72,4 +73,30 @@ def test_a_hot_folder_that_goes_away_is_reported_and_watched_again_when_back(sta
     while st.request("GET", "/healthz")[0] != 200:
         assert time.time() < deadline, st.log.read_text()
         time.sleep(0.2)
+    assert st.stop() == 0
+
+
+def test_a_slow_writer_pausing_mid_file_gets_one_result_for_the_whole_file(start_station, contract_model):
+    """A writer that pauses longer than the settle time has its half file claimed; that half reads as
+    ``truncated``. Before: a lasting ``truncated`` error, and the finished file (the writer kept
+    writing into it) ended in quarantine. Now it is re-read as it grows."""
+    st = start_station(contract_model, "--incomplete-wait-ms", "4000")
+    ok, png = cv2.imencode(".png", draw_patch(grey_image(200, 200), (40, 50, 120, 140))[..., ::-1])
+    data = png.tobytes()
+    with open(st.watch / "slow.png", "wb") as fh:  # straight into the hot folder, no .part name
+        fh.write(data[: len(data) // 2])
+        fh.flush()
+        time.sleep(1.5)  # 15 settle times: the station takes the half file
+        fh.write(data[len(data) // 2:])
+    drop(st.watch, "cut.png", data=data[: len(data) // 2])  # a file that never completes
+    res = {r["source_name"]: r for r in st.wait_results(2, timeout=30)}
+    time.sleep(0.3)
+    assert len(list(st.out.glob("*.json"))) == 2
+    slow = res["slow.png"]
+    assert slow["decision"] == "alarm" and slow["error"] is None
+    assert slow["input_sha256"] == hashlib.sha256(data).hexdigest()
+    assert res["cut.png"]["error"]["code"] == "truncated"  # still an error, once it stopped changing
+    archived = [p.name.split("__", 1)[1] for p in (st.watch / "archive").iterdir()]
+    quarantined = [p.name.split("__", 1)[1] for p in (st.watch / "quarantine").iterdir()]
+    assert archived == ["slow.png"] and quarantined == ["cut.png"]
     assert st.stop() == 0
