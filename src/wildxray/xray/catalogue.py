@@ -1,4 +1,9 @@
-"""Registries of item generators: contraband (with its class), clutter and decoys."""
+"""Registries of item generators: contraband (with its class and forms), clutter and decoys.
+
+Each contraband generator draws ONE object, except the defined groups (``GROUP_FORMS``; see
+docs/internals.md, "Item forms and group boxes"), so the box the scene computes around an item's
+mask is one object's box. Generators are ``fn(rng, ppc) -> ItemBuilder``; the catalogue builds them.
+"""
 
 from __future__ import annotations
 
@@ -7,43 +12,54 @@ from typing import Callable
 import numpy as np
 
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.content import hard_tissue as hard
-from wildxray.xray.content import horn, scales, skins
-from wildxray.xray.content import soft_tissue as soft
+from wildxray.xray.content import bone, horn, ivory, live_animals, scales, skins
 from wildxray.xray.content.builder import Item, ItemBuilder
 from wildxray.xray.content.clutter import CLUTTER, CLUTTER_WEIGHTS
 from wildxray.xray.content.decoys import DECOYS
 
 Generator = Callable[[np.random.Generator, float], ItemBuilder]
 
-#: class name -> {form: generator}. Every class comes in several forms (issue 2, section 3).
+#: class name -> {form: generator}. Every class comes in several forms, as seizures show them.
 CONTRABAND: dict[str, dict[str, Generator]] = {
-    "ivory": {
-        "tusk": hard.tusk,
-        "tusk_section": lambda rng, ppc: hard.tusk(rng, ppc, section=True),
-        "carving": hard.figurine, "bangle": hard.bangle, "beads": hard.beads,
-        "chopsticks": hard.chopsticks, "seals": hard.seals,
-    },
-    "horn": {"whole": horn.rhino_horn, "piece": horn.horn_piece, "antelope": horn.antelope_horn, "powder_vial": horn.powder_vial},
+    "ivory": {"tusk": ivory.tusk, "tusk_section": ivory.tusk_section, "carving": ivory.carving, "bangle": ivory.bangle,
+              "beads": ivory.beads, "chopsticks": ivory.chopsticks, "seal": ivory.seal},
+    "horn": {"whole": horn.rhino_horn, "piece": horn.horn_piece, "antelope": horn.antelope_horn,
+             "powder_vial": horn.powder_vial},
     "scales": {"sack": scales.scale_sack, "loose": scales.loose_scales},
     "skin": {"flat_hide": skins.flat_hide, "folded_hide": skins.folded_hide, "rolled_hide": skins.rolled_hide,
              "reptile_skin": skins.reptile_skin},
-    "bone": {"long_bone": hard.long_bone, "skull": hard.skull,
-             "claws": lambda rng, ppc: hard.claws(rng, ppc, "keratin"), "teeth": hard.teeth},
-    "live_animal": {"tortoise": soft.tortoise, "lizard": soft.lizard, "snake": soft.snake,
-                    "bird_in_tube": soft.bird_in_tube},
+    "bone": {"long_bone": bone.long_bone, "skull": bone.skull, "vertebrae": bone.vertebrae, "ribs": bone.ribs,
+             "paw": bone.paw, "canine": bone.canine},
+    "live_animal": {"tortoise": live_animals.tortoise, "lizard": live_animals.lizard, "snake": live_animals.snake,
+                    "bird": live_animals.bird},
 }
 assert tuple(CONTRABAND) == CLASS_NAMES, "catalogue must cover the class taxonomy in order"
 
-#: (class, form) drawn as one group box: the groups docs/internals.md defines ("Group boxes"). Their
-#: generators set ``meta["group"] = True``; every other item is one object.
+#: relative weight of a form within its class (default 1). A lone vial of powder or a single tooth
+#: is seized, but carries few cues of its class: drawn less often so the class is learnt from the
+#: forms that show it.
+FORM_WEIGHTS: dict[str, dict[str, float]] = {
+    "horn": {"powder_vial": 0.3, "whole": 1.5},
+    "ivory": {"tusk": 1.5},
+    "bone": {"canine": 0.5},
+}
+
+#: (class, form) drawn as one group box: the groups docs/internals.md defines. Their generators set
+#: ``meta["group"] = True``; every other item is one object.
 GROUP_FORMS = {("ivory", "beads"), ("ivory", "chopsticks"), ("scales", "sack"), ("scales", "loose")}
+
+
+def pick_form(class_name: str, rng: np.random.Generator) -> str:
+    """A form of ``class_name`` drawn by ``FORM_WEIGHTS``."""
+    names = sorted(CONTRABAND[class_name])
+    w = np.array([FORM_WEIGHTS.get(class_name, {}).get(n, 1.0) for n in names])
+    return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
 def make_contraband(class_name: str, rng: np.random.Generator, ppc: float, form: str | None = None) -> Item:
     """One contraband item of ``class_name`` (random form unless given), label = class index."""
     forms = CONTRABAND[class_name]
-    form = form or str(rng.choice(sorted(forms)))
+    form = form or pick_form(class_name, rng)
     return forms[form](rng, ppc).build(f"{class_name}/{form}", "contraband", CLASS_NAMES.index(class_name))
 
 

@@ -11,24 +11,31 @@ import math
 
 import numpy as np
 
-from wildxray.xray.content import hard_tissue as hard
-from wildxray.xray.content import soft_tissue as soft
+from wildxray.xray.content import horn, ivory, live_animals, skins
 from wildxray.xray.content.builder import ItemBuilder, arc_points, blob_outline
 
 
 def wood_carving(rng: np.random.Generator, ppc: float) -> ItemBuilder:
-    shape = rng.choice([hard.figurine, hard.beads, hard.chopsticks])
+    shape = rng.choice([ivory.carving, ivory.beads, ivory.chopsticks])
     return shape(rng, ppc, "wood")
 
 
+def _cast_tusk(rng: np.random.Generator, ppc: float, material: str) -> ItemBuilder:
+    return ivory.tusk(rng, ppc, material, cavity=False)  # cast solid: no pulp cavity
+
+
+def _cast_horn(rng: np.random.Generator, ppc: float, material: str) -> ItemBuilder:
+    return horn.rhino_horn(rng, ppc, material, core=None)  # a replica horn: no core, no tubules' density
+
+
 def resin_carving(rng: np.random.Generator, ppc: float) -> ItemBuilder:
-    """Polyresin figurines, faux tusks and beads: the commonest fake ivory."""
-    shape = rng.choice([hard.figurine, hard.tusk, hard.beads, hard.seals])
+    """Polyresin figurines, faux tusks, replica horns, beads and seals: the commonest fakes."""
+    shape = rng.choice([ivory.figurine, _cast_tusk, _cast_horn, ivory.beads, ivory.seal])
     return shape(rng, ppc, str(rng.choice(["polyresin", "epoxy"])))
 
 
 def plastic_bangles(rng: np.random.Generator, ppc: float) -> ItemBuilder:
-    return hard.bangle(rng, ppc, str(rng.choice(["pmma", "abs", "polyresin"])))
+    return ivory.bangle(rng, ppc, str(rng.choice(["pmma", "abs", "polyresin"])))
 
 
 def bone_craft(rng: np.random.Generator, ppc: float) -> ItemBuilder:
@@ -99,9 +106,9 @@ def leather_goods(rng: np.random.Generator, ppc: float) -> ItemBuilder:
 def plush_toy(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     """Stuffed animal (it can be shaped like a tortoise or a lizard): fibre fill, plastic eyes,
     sometimes a sound box with a battery."""
-    shape = rng.choice([soft.tortoise, soft.lizard, None])
+    shape = rng.choice([live_animals.tortoise, live_animals.lizard, None])
     if shape is not None:
-        b = shape(rng, ppc, "plush_fill")
+        b = shape(rng, ppc, "plush_fill", container="none")
         for mat in ("tortoise_shell", "cortical_bone"):  # no skeleton inside a plush toy
             if mat in b.parts:
                 b.parts["plush_fill" if mat == "tortoise_shell" else "polyester_fabric"] = b.parts.pop(mat) * 0.2
@@ -123,7 +130,7 @@ def ceramics(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     """Porcelain: a mug seen from the side or above, a bowl, or a figurine."""
     kind = rng.choice(["mug", "bowl", "figurine"])
     if kind == "figurine":
-        b = hard.figurine(rng, ppc, "porcelain")
+        b = ivory.figurine(rng, ppc, "porcelain")
         for k, v in b.parts.items():  # ceramic figurines are hollow-cast: keep a thin-wall look
             b.parts[k] = np.minimum(v, 1.2)
         return b
@@ -154,7 +161,7 @@ def food_bones(rng: np.random.Generator, ppc: float) -> ItemBuilder:
 
 def leather_hide_offcuts(rng: np.random.Generator, ppc: float) -> ItemBuilder:
     """Folded leather or synthetic-fur fabric: the hide look-alike (tanned, chromium-bearing)."""
-    b = soft.folded_hide(rng, ppc, "leather", fur=False)
+    b = skins.folded_hide(rng, ppc, "leather", fur=False, animal=False)
     if rng.random() < 0.4:
         b.add("polyester_fabric", (b.parts["leather"] > 0) * rng.uniform(0.5, 2.0))
     return b

@@ -44,8 +44,8 @@ def _heap(b: ItemBuilder, rng: np.random.Generator, material: str, n: int, cx: f
 
 
 def scale_sack(rng: np.random.Generator, ppc: float, material: str = "pangolin_scale") -> ItemBuilder:
-    """40-200 scales (0.3-1.5 kg) in a polyethylene or woven polypropylene sack."""
-    n = int(rng.integers(40, 200))
+    """30-200 scales (0.2-1.5 kg) in a polyethylene or woven polypropylene sack."""
+    n = int(math.exp(rng.uniform(math.log(30), math.log(200))))  # small sacks are the commoner
     # a sack slumps into a heap 3-5 scales deep (~13 cm^2 a scale): radius ~1.1 sqrt(n) cm
     rx, ry = math.sqrt(n) * rng.uniform(1.0, 1.3), math.sqrt(n) * rng.uniform(0.7, 0.95)
     b = ItemBuilder(2 * rx + 10, 2 * ry + 10, ppc)

@@ -59,7 +59,7 @@ def flat_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide
               claws: bool = True) -> ItemBuilder:
     """A whole flayed skin laid flat or folded once along the spine: the full outline with legs and
     tail, claws at the four paws, fur."""
-    W, H = rng.uniform(35, 60), rng.uniform(22, 40)  # a cub's or a leopard's skin fits a parcel
+    W, H = rng.uniform(30, 55), rng.uniform(20, 36)  # a cub's, a leopard's or a small cat's skin
     b = ItemBuilder(W + 10, H + 10, ppc)
     cx, cy = (W + 10) / 2, (H + 10) / 2
     t = b.polygon(None, hide_outline(rng, cx, cy, W / 2, H / 2), rng.uniform(0.3, 0.6), round_cm=0.2)
@@ -86,13 +86,13 @@ def flat_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide
 
 
 def folded_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide", fur: bool | None = None,
-                claws: bool = True) -> ItemBuilder:
+                claws: bool = True, animal: bool = True) -> ItemBuilder:
     """A skin folded into a bundle: 4-8 layers, each fold a crisp step, a leg flap with its claws
-    and the tail hanging out of the bundle."""
-    W, H = rng.uniform(22, 40), rng.uniform(16, 30)
+    and the tail hanging out of the bundle (``animal=False``: no flap or tail, folded leather)."""
+    W, H = rng.uniform(16, 36), rng.uniform(12, 26)
     layers = int(rng.integers(4, 9))
-    b = ItemBuilder(W + 14, H + 14, ppc)
-    cx, cy = (W + 14) / 2, (H + 14) / 2
+    b = ItemBuilder(W + 12, H + 12, ppc)
+    cx, cy = (W + 12) / 2, (H + 12) / 2
     skin_t = rng.uniform(0.3, 0.6)
     fur = (rng.random() < 0.7) if fur is None else fur
     total = np.zeros((b.h, b.w), np.float32)
@@ -103,13 +103,16 @@ def folded_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hi
                         round_cm=rng.uniform(0.5, 2.0))
     # what hangs out: a leg flap (with claws) on one side, the tail on another
     side = rng.uniform(0, 2 * math.pi)
+    claws = claws and animal
     ex, ey = cx + math.cos(side) * W * 0.45, cy + math.sin(side) * H * 0.45
     fx, fy = ex + math.cos(side) * rng.uniform(5, 8), ey + math.sin(side) * rng.uniform(5, 8)
-    total += b.tube(None, [(ex, ey), (fx, fy)], [2.8, 2.0], depth_scale=skin_t / 4.0)  # a flattened leg flap
+    if animal:
+        total += b.tube(None, [(ex, ey), (fx, fy)], [2.8, 2.0], depth_scale=skin_t / 4.0)  # a flattened leg flap
     tail_a = side + rng.uniform(1.5, 4.5)
     tx, ty = cx + math.cos(tail_a) * W * 0.4, cy + math.sin(tail_a) * H * 0.4
     tail = [(tx + math.cos(tail_a) * d, ty + math.sin(tail_a) * d + 2 * math.sin(d / 4)) for d in np.linspace(0, 12, 6)]
-    total += b.tube(None, tail, np.linspace(1.5, 0.8, 6), depth_scale=0.5)
+    if animal:
+        total += b.tube(None, tail, np.linspace(1.5, 0.8, 6), depth_scale=0.5)
     total = b.warp(rng, total, rng.uniform(5, 10), rng.uniform(0.3, 0.8))
     b.add(material, total * (0.9 + 0.2 * b.wrinkles(rng, 4.0)))
     if fur:
@@ -122,8 +125,8 @@ def folded_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hi
 def rolled_hide(rng: np.random.Generator, ppc: float, material: str = "salted_hide") -> ItemBuilder:
     """A hide rolled fur-in into a cylinder: the spiral's layers seen edge-on give bright stripes
     along the roll, fur between them; ragged ends, a paw with claws sticking out of one end."""
-    L = rng.uniform(25, 45)
-    R = rng.uniform(4, 8)
+    L = rng.uniform(20, 42)
+    R = rng.uniform(3, 7)
     h = rng.uniform(0.3, 0.6)
     b = ItemBuilder(L + 10, 2 * R + 4, ppc)
     y = R + 2
@@ -149,7 +152,7 @@ def reptile_skin(rng: np.random.Generator, ppc: float, material: str = "raw_hide
     """A crocodile back skin folded in 2-4 (rows of osteoderm plates down its middle) or a python
     skin (thin, with a fine diamond scale lattice) folded into a long flat pack."""
     bony = (rng.random() < 0.6) if bony is None else bony
-    L, W = (rng.uniform(30, 50), rng.uniform(14, 24)) if bony else (rng.uniform(35, 55), rng.uniform(10, 18))
+    L, W = (rng.uniform(24, 45), rng.uniform(10, 22)) if bony else (rng.uniform(25, 50), rng.uniform(8, 16))
     folds = int(rng.integers(2, 5)) if bony else int(rng.integers(4, 9))
     b = ItemBuilder(L + 4, W + 4, ppc)
     skin = np.zeros((b.h, b.w), np.float32)
