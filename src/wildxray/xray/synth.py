@@ -27,6 +27,7 @@ from wildxray.xray.materials import default_materials
 from wildxray.xray.physics import basis_coefficients, transmission_lut
 from wildxray.xray.scanner import ScannerProfile
 from wildxray.xray.scene import ItemMask, Scene, compose_scene, item_mask, rasterise
+from wildxray.xray.tip import mask_box
 
 
 @dataclass
@@ -167,12 +168,99 @@ def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
         raise OSError(f"could not write {path}")
 
 
-def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bool = True) -> dict:
+def mask_rle(mask: np.ndarray) -> dict:
+    """bool [H, W] -> COCO RLE ``{"size": [H, W], "counts": str}`` (pycocotools, JSON-ready)."""
+    from pycocotools import mask as mask_utils  # training extra, as is all of synthesis
+
+    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
+
+
+class ScanError(RuntimeError):
+    """Writing scan ``i`` of a dataset failed; the message names the scan, its seed and the cause."""
+
+
+def _write_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compression: int) -> tuple[dict, list[dict]]:
+    """Draw scan ``i`` from ``default_rng([seed, i])``, write its PNG and TIFF, and return its COCO
+    image entry and annotations (without ``id``: the writer numbers them in scan order)."""
+    scan = synth.sample(np.random.default_rng([seed, i]), image_id=i + 1)
+    stem = f"{i:06d}"
+    _write_png(out / "images" / f"{stem}.png", scan.image, compression)
+    write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan.raw)
+    image = {
+        "id": i + 1, "file_name": f"images/{stem}.png", "width": synth.width, "height": synth.height,
+        "modality": "xray", "scanner": synth.profile.name, "contraband": not scan.target.is_clean,
+        "raw_file": f"raw/{stem}.tiff", "parcel": scan.meta["parcel"],
+    }
+    boxed = [item for item in scan.meta["items"] if "box" in item]  # in the order of the masks
+    annotations = []
+    for item, mask, label in zip(boxed, scan.masks, scan.target.labels.tolist()):
+        x0, y0, x1, y1 = mask_box(mask)
+        annotations.append({
+            "image_id": i + 1, "category_id": label + 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
+            "area": float(mask.sum()), "segmentation": mask_rle(mask), "iscrowd": 0,
+            "form": item["kind"], "concealment": item["concealment"],
+        })
+    return image, annotations
+
+
+def _checked_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compression: int) -> tuple[dict, list[dict]]:
+    """``_write_scan`` whose errors name the scan (in a worker the traceback alone would not)."""
+    try:
+        return _write_scan(synth, out, seed, i, compression)
+    except Exception as exc:
+        raise ScanError(f"scan {i} (images/{i:06d}.png, rng [seed={seed}, {i}]): {type(exc).__name__}: {exc}") from exc
+
+
+_WORKER: dict[str, Any] = {}  # the synthesizer and output settings of this worker process
+
+
+def _init_worker(synth: ScanSynthesizer, out: Path, seed: int, compression: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)  # one process per core already: OpenCV's own threads would only contend
+    _WORKER.update(synth=synth, out=out, seed=seed, compression=compression)
+
+
+def _worker_scan(i: int) -> tuple[dict, list[dict]]:
+    w = _WORKER
+    return _checked_scan(w["synth"], w["out"], w["seed"], i, w["compression"])
+
+
+def _scans(synth: ScanSynthesizer, out: Path, n: int, seed: int, compression: int, workers: int):
+    """(image, annotations) of scans 0..n-1 in order, drawn by ``workers`` processes.
+
+    Scan i depends only on (seed, i), so the order of work does not matter and the files are the
+    same for any worker count. Workers are spawned, not forked: a fork copies the caller's threads'
+    locks (OpenCV's pool, tqdm's monitor, torch's) mid-use and can hang the child, as it did under
+    pytest. Each receives the built synthesizer pickled (~0.7 MB), so the spectra and LUT, which
+    take seconds, are computed once."""
+    if workers <= 1:
+        for i in range(n):
+            yield _checked_scan(synth, out, seed, i, compression)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # An executor, not multiprocessing.Pool: a worker that dies (or cannot start) raises
+    # BrokenProcessPool here instead of being respawned for ever.
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                               initargs=(synth, out, seed, compression))
+    try:
+        yield from pool.map(_worker_scan, range(n))  # in scan order; a worker's error re-raises here
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # after an error, do not draw the rest
+
+
+def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bool = True, workers: int = 1) -> dict:
     """Write ``n`` scans: annotations.json (COCO), images/*.png, raw/*.tiff, summary.json.
 
-    Returns the summary (class instance counts, clean/contraband parcels, forms, scanner). Writing a
-    smaller set over an older one removes the older set's scans that the new one does not list (only
-    files its annotations.json named), so the folder never mixes two sets.
+    Each contraband annotation carries its mask as ``segmentation`` (COCO RLE, str counts), ``area``
+    = the mask's pixel count and ``bbox`` = the mask's tight box [x, y, w, h]. ``workers`` processes
+    draw and write the scans; the files are byte-identical for any number. A failing scan raises
+    ``ScanError`` naming it. Returns the summary (class instance counts, clean/contraband parcels,
+    forms, scanner). Writing a smaller set over an older one removes the older set's scans that the
+    new one does not list (only files its annotations.json named), so the folder never mixes two sets.
     """
     from tqdm import tqdm
 
@@ -186,27 +274,13 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
     images, annotations = [], []
     counts: Counter = Counter()
     forms: Counter = Counter()
-    for i in tqdm(range(n), desc="synth", unit="scan", disable=not progress):
-        scan = synth.sample(np.random.default_rng([seed, i]), image_id=i + 1)
-        stem = f"{i:06d}"
-        _write_png(out / "images" / f"{stem}.png", scan.image, compression)
-        write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan.raw)
-        images.append({
-            "id": i + 1, "file_name": f"images/{stem}.png", "width": synth.width, "height": synth.height,
-            "modality": "xray", "scanner": synth.profile.name, "contraband": not scan.target.is_clean,
-            "raw_file": f"raw/{stem}.tiff", "parcel": scan.meta["parcel"],
-        })
-        for item in scan.meta["items"]:
-            if "box" in item:
-                x0, y0, x1, y1 = item["box"]
-                label = CLASS_NAMES.index(item["kind"].split("/")[0])
-                annotations.append({
-                    "id": len(annotations) + 1, "image_id": i + 1, "category_id": label + 1,
-                    "bbox": [x0, y0, x1 - x0, y1 - y0], "area": float(item["area"]), "iscrowd": 0,
-                    "form": item["kind"], "concealment": item["concealment"],
-                })
-                counts[CLASS_NAMES[label]] += 1
-                forms[item["kind"]] += 1
+    scans = _scans(synth, out, n, seed, compression, max(1, min(int(workers), n)))
+    for image, anns in tqdm(scans, total=n, desc="synth", unit="scan", disable=not progress):
+        images.append(image)
+        for ann in anns:
+            annotations.append({"id": len(annotations) + 1, **ann})
+            counts[CLASS_NAMES[ann["category_id"] - 1]] += 1
+            forms[ann["form"]] += 1
     coco = {
         "info": {"description": "wildxray synthetic dual-energy parcel scans", "seed": seed,
                  "scanner": synth.profile.name, "raw_encoding": "uint16 (high, low), 65535 = transmission 1",

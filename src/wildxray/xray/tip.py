@@ -113,11 +113,26 @@ def mask_box(mask: np.ndarray, offset: tuple[int, int] = (0, 0)) -> list[float] 
             float(rows[-1] + 1 + offset[1])]
 
 
+def place_mask(patch_mask: np.ndarray, at: tuple[int, int], image_shape: tuple[int, ...]) -> np.ndarray:
+    """A patch's bool [h, w] mask placed with its top-left at ``at`` = (x, y) -> bool [H, W] in the
+    frame of an image of ``image_shape``, clipped to it."""
+    (pr, pc), (tr, tc) = _window(image_shape, patch_mask.shape, at)
+    out = np.zeros(image_shape[:2], bool)
+    out[pr, pc] = patch_mask[tr, tc]
+    return out
+
+
+def projected_mask(threat_raw: np.ndarray, at: tuple[int, int], parcel_shape: tuple[int, ...],
+                   air_threshold: float = 0.97) -> np.ndarray:
+    """bool [H, W]: the threat's footprint (``footprint``) after projection at ``at``, in the parcel
+    image's frame, clipped to it."""
+    return place_mask(footprint(threat_raw, air_threshold), at, parcel_shape)
+
+
 def projected_box(threat_raw: np.ndarray, at: tuple[int, int], parcel_shape: tuple[int, ...],
                   air_threshold: float = 0.97) -> list[float] | None:
     """Box of the threat's visible footprint after projection at ``at``, clipped to the parcel image."""
-    (pr, pc), (tr, tc) = _window(parcel_shape, threat_raw.shape, at)
-    return mask_box(footprint(threat_raw, air_threshold)[tr, tc], (pc.start, pr.start))
+    return mask_box(projected_mask(threat_raw, at, parcel_shape, air_threshold))
 
 
 def parcel_extent(parcel_raw: np.ndarray, air_threshold: float = 0.97) -> tuple[int, int, int, int]:

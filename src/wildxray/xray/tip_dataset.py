@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from wildxray.types import CLASS_NAMES, COCO_CATEGORIES
-from wildxray.xray.tip import (choose_position, crop_threat, mask_box, project_threat,
-                               project_threat_rgb, projected_box)
+from wildxray.xray.tip import (choose_position, crop_threat, mask_box, place_mask, project_threat,
+                               project_threat_rgb, projected_mask)
 
 RAW_SUFFIXES = (".tif", ".tiff")
 RGB_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -111,12 +111,18 @@ def render_threat_library(synth: Any, per_class: int, seed: int, noise: bool = F
 
 def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_dir: Path | str, n: int, seed: int,
                             cfg: Any, progress: bool = True) -> dict:
-    """Project user threats into user clean parcels: COCO ``annotations.json``, ``images/``, ``raw/``."""
+    """Project user threats into user clean parcels: COCO ``annotations.json``, ``images/``, ``raw/``.
+
+    Each annotation's ``segmentation`` (COCO RLE) is the threat's footprint where it lands (raw: the
+    pixels of its empty-belt scan below ``tip.air_threshold`` transmission; pseudo-colour: those not
+    pure white), clipped to the parcel image; ``bbox`` is its tight box and ``area`` its pixel count.
+    A threat projected over another keeps its whole mask."""
     import cv2
     from tqdm import tqdm
 
-    from wildxray.xray.colour import encode_dual_energy
     from wildxray.data.io import write_dual_energy_tiff
+    from wildxray.xray.colour import encode_dual_energy
+    from wildxray.xray.synth import mask_rle
 
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)
@@ -141,34 +147,36 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
         pool = [t for t in threats if (t.image.shape[2] == 2) == is_raw]
         if not pool:
             raise ValueError(f"{path}: no threat scans of the same kind ({'raw' if is_raw else 'pseudo-colour'})")
-        boxes = []
+        placed = []  # (mask bool [H, W], label)
         for _ in range(int(rng.integers(lo, hi + 1))):
             threat = pool[int(rng.integers(len(pool)))]
             if is_raw:
                 at = choose_position(rng, scan, threat.image, air)
-                box = projected_box(threat.image, at, scan.shape, air)
+                mask = projected_mask(threat.image, at, scan.shape, air)
                 scan = project_threat(scan, threat.image, at, lut)
             else:
                 h, w = scan.shape[:2]
                 th, tw = threat.image.shape[:2]
                 at = (int(rng.integers(0, max(1, w - tw))), int(rng.integers(0, max(1, h - th))))
-                box = mask_box(threat.image.min(axis=2) < 255, at)
+                mask = place_mask(threat.image.min(axis=2) < 255, at, scan.shape)
                 scan = project_threat_rgb(scan, threat.image, at)
-            if box is not None:
-                boxes.append((box, threat.label))
+            if mask.any():
+                placed.append((mask, threat.label))
         stem = f"{i:06d}"
         image = encode_dual_energy(scan) if is_raw else scan
         cv2.imwrite(str(out / "images" / f"{stem}.png"), np.ascontiguousarray(image[..., ::-1]))
         entry = {"id": i + 1, "file_name": f"images/{stem}.png", "width": scan.shape[1], "height": scan.shape[0],
-                 "modality": "xray", "scanner": "user", "contraband": bool(boxes), "source": str(path)}
+                 "modality": "xray", "scanner": "user", "contraband": bool(placed), "source": str(path)}
         if is_raw:
             (out / "raw").mkdir(exist_ok=True)
             write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan)
             entry["raw_file"] = f"raw/{stem}.tiff"
         images.append(entry)
-        for (x0, y0, x1, y1), label in boxes:
+        for mask, label in placed:
+            x0, y0, x1, y1 = mask_box(mask)
             anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": label + 1,
-                         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": (x1 - x0) * (y1 - y0), "iscrowd": 0})
+                         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": float(mask.sum()),
+                         "segmentation": mask_rle(mask), "iscrowd": 0})
             counts[CLASS_NAMES[label]] += 1
     coco = {"info": {"description": "wildxray threat image projection", "seed": seed}, "images": images,
             "annotations": anns, "categories": COCO_CATEGORIES}

@@ -14,7 +14,7 @@ from wildxray.xray.content.clutter import CLUTTER
 from wildxray.xray.content.decoys import DECOYS
 from wildxray.xray.content.builder import Item
 from wildxray.xray.scene import MASK_DENSITY_G_CM2, PlacedItem, Scene, item_mask
-from wildxray.xray.synth import ScanSynthesizer, write_dataset
+from wildxray.xray.synth import ScanError, ScanSynthesizer, write_dataset
 
 
 def test_catalogue_covers_the_issue():
@@ -196,6 +196,54 @@ def test_written_dataset_is_valid_coco(tmp_path, small_cfg):
         assert im["contraband"]
     assert sum(summary["instances"].values()) == len(coco["annotations"])
     assert summary["clean_parcels"] == sum(not im["contraband"] for im in coco["images"])
+
+
+def test_masks_round_trip_through_coco_rle(tmp_path, small_cfg):
+    """annotations.json carries each box's mask: decoded with pycocotools it is SynthScan.masks,
+    its tight box is the bbox and its pixel count the area; the dataset loads for training."""
+    from pycocotools import mask as mask_utils
+
+    from wildxray.data.coco import load_coco
+
+    cfg = small_cfg.copy()
+    cfg.clean_fraction = 0.0
+    write_dataset(tmp_path, 4, 3, cfg, progress=False)
+    coco = json.loads((tmp_path / "annotations.json").read_text())
+    synth = ScanSynthesizer(cfg)
+    checked = 0
+    for im in coco["images"]:
+        i = im["id"] - 1
+        scan = synth.sample(np.random.default_rng([3, i]), image_id=im["id"])
+        anns = [a for a in coco["annotations"] if a["image_id"] == im["id"]]
+        assert len(anns) == len(scan.masks) == len(scan.target.boxes)
+        for k, ann in enumerate(anns):
+            seg = ann["segmentation"]
+            assert isinstance(seg["counts"], str) and seg["size"] == [im["height"], im["width"]]
+            decoded = mask_utils.decode({"size": seg["size"], "counts": seg["counts"].encode()}).astype(bool)
+            np.testing.assert_array_equal(decoded, scan.masks[k])
+            x0, y0, x1, y1 = _tight(decoded)
+            assert ann["bbox"] == [x0, y0, x1 - x0, y1 - y0] and ann["area"] == decoded.sum()
+            assert ann["category_id"] == scan.target.labels[k] + 1
+            assert [x0, y0, x1, y1] == scan.target.boxes[k].tolist()
+            checked += 1
+    assert checked >= 4
+    assert len(load_coco(tmp_path / "annotations.json")) == 4
+
+
+def test_a_failing_scan_is_named_from_its_worker(tmp_path, small_cfg):
+    """All class weights 0: clean parcels still draw, the first contraband parcel fails (numpy
+    refuses NaN probabilities), and the error names that scan, from a worker or from this process."""
+    cfg = small_cfg.copy()
+    cfg.content.class_weights = {name: 0.0 for name in CLASS_NAMES}
+    first = next(i for i in range(50) if np.random.default_rng([8, i]).random() >= cfg.clean_fraction)
+    assert first > 0  # seed 8 opens with clean parcels, so the index in the message means something
+    want = rf"scan {first} \(images/{first:06d}.png, rng \[seed=8, {first}\]\): ValueError: .*NaN"
+    with pytest.raises(ScanError, match=want) as err:
+        write_dataset(tmp_path, first + 3, 8, cfg, progress=False, workers=2)
+    assert "RemoteTraceback" in type(err.value.__cause__).__name__  # raised in a worker, not here
+    with pytest.raises(ScanError, match=want):
+        write_dataset(tmp_path, first + 3, 8, cfg, progress=False, workers=1)
+    assert not (tmp_path / "summary.json").exists()  # an unfinished set never looks finished
 
 
 def test_a_smaller_set_over_a_bigger_one_leaves_only_its_own_scans(tmp_path, small_cfg):
