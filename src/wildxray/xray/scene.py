@@ -24,8 +24,10 @@ from wildxray.xray.content.parcels import make_parcel
 #: to a contraband item's mask and box. With the default profile 0.05 g/cm^2 of keratin, hide or
 #: tissue takes 1.0 % off the low channel (-ln T 0.0097), of ivory or bone 1.6-1.8 %: about one
 #: pixel's quantum noise there (1/sqrt(12000) = 0.9 %). Below it lie the item's anti-aliased rim
-#: and film-thin wisps (a single layer of a scale bag's polyethylene, 0.02 g/cm^2) that no operator
-#: could point at; every body of an item (a few mm of material) lies far above it.
+#: and packaging film: a scale sack's polyethylene or woven polypropylene, 0.014-0.045 g/cm^2 even
+#: at its creases, so a sack of scales is boxed round the heap of scales, not round the slack sack
+#: (a threshold inside that range would box the sack's creases and weave at random). Every body of
+#: an item (a few mm of material) lies far above it.
 MASK_DENSITY_G_CM2 = 0.05
 
 DENSE_COVER = ("laptop", "tool", "book", "can", "power_bank", "shoes")
