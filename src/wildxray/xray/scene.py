@@ -19,6 +19,7 @@ from wildxray.types import CLASS_NAMES
 from wildxray.xray.catalogue import make_clutter, make_contraband, make_decoy
 from wildxray.xray.content.builder import Item, ItemBuilder
 from wildxray.xray.content.parcels import make_parcel
+from wildxray.xray.tip import mask_box
 
 #: Areal density (g/cm^2, the item's own mass per area along the ray) above which a pixel belongs
 #: to a contraband item's mask and box. With the default profile 0.05 g/cm^2 of keratin, hide or
@@ -229,9 +230,9 @@ def item_mask(placed: PlacedItem, densities: Mapping[str, float], width: int, he
         return None
     density = areal_density(placed.item, densities)  # the same per-material maps rasterise() adds
     vis = density[ya - placed.y:yb - placed.y, xa - placed.x:xb - placed.x] > threshold
-    rows, cols = np.flatnonzero(vis.any(1)), np.flatnonzero(vis.any(0))
-    if len(rows) == 0:
+    box = mask_box(vis, (xa, ya))
+    if box is None:
         return None
-    window = vis[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    box = [float(xa + cols[0]), float(ya + rows[0]), float(xa + cols[-1] + 1), float(ya + rows[-1] + 1)]
-    return ItemMask(box, np.ascontiguousarray(window), int(window.sum()))
+    x0, y0, x1, y1 = (int(v) for v in box)
+    window = np.ascontiguousarray(vis[y0 - ya:y1 - ya, x0 - xa:x1 - xa])
+    return ItemMask(box, window, int(window.sum()))

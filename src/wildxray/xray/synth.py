@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from wildxray.data.io import write_dual_energy_tiff
+from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES, COCO_CATEGORIES, Target
 from wildxray.xray.colour import ColourBands, default_bands, encode_dual_energy
 from wildxray.xray.config import profile_of
@@ -168,14 +169,6 @@ def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
         raise OSError(f"could not write {path}")
 
 
-def mask_rle(mask: np.ndarray) -> dict:
-    """bool [H, W] -> COCO RLE ``{"size": [H, W], "counts": str}`` (pycocotools, JSON-ready)."""
-    from pycocotools import mask as mask_utils  # training extra, as is all of synthesis
-
-    rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
-    return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}
-
-
 class ScanError(RuntimeError):
     """Writing scan ``i`` of a dataset failed; the message names the scan, its seed and the cause."""
 
@@ -198,7 +191,7 @@ def _write_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compressio
         x0, y0, x1, y1 = mask_box(mask)
         annotations.append({
             "image_id": i + 1, "category_id": label + 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
-            "area": float(mask.sum()), "segmentation": mask_rle(mask), "iscrowd": 0,
+            "area": float(mask.sum()), "segmentation": encode_mask(mask), "iscrowd": 0,
             "form": item["kind"], "concealment": item["concealment"],
         })
     return image, annotations

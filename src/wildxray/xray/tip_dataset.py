@@ -122,7 +122,7 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
 
     from wildxray.data.io import write_dual_energy_tiff
     from wildxray.xray.colour import encode_dual_energy
-    from wildxray.xray.synth import mask_rle
+    from wildxray.data.masks import encode_mask
 
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)
@@ -176,7 +176,7 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
             x0, y0, x1, y1 = mask_box(mask)
             anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": label + 1,
                          "bbox": [x0, y0, x1 - x0, y1 - y0], "area": float(mask.sum()),
-                         "segmentation": mask_rle(mask), "iscrowd": 0})
+                         "segmentation": encode_mask(mask), "iscrowd": 0})
             counts[CLASS_NAMES[label]] += 1
     coco = {"info": {"description": "wildxray threat image projection", "seed": seed}, "images": images,
             "annotations": anns, "categories": COCO_CATEGORIES}
