@@ -35,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--http", default="127.0.0.1:8080",
                    help="HOST:PORT to serve the API on (port 0: any free port), or 'off' (default 127.0.0.1:8080)")
     p.add_argument("--token-file", type=Path, help=f"file holding the bearer token (else ${TOKEN_ENV})")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="a host name clients may use in the Host header besides IP addresses and localhost "
+                        "(repeatable; other names are refused, which stops DNS-rebinding pages)")
+    p.add_argument("--http-timeout-s", type=float, default=30.0,
+                   help="close a connection that sends nothing for this long, idle or mid-request (default 30 s)")
     p.add_argument("--max-upload-mb", type=float, default=64.0, help="largest accepted upload (default 64 MB)")
     p.add_argument("--archive", type=Path, help="processed inputs (default WATCH/archive)")
     p.add_argument("--quarantine", type=Path, help="unreadable inputs (default WATCH/quarantine)")
@@ -129,7 +134,8 @@ def main(argv: list[str]) -> int:
         from wildxray.station.http_api import StationHTTPServer
 
         try:
-            server = StationHTTPServer(http, station, token, int(args.max_upload_mb * 1e6))
+            server = StationHTTPServer(http, station, token, int(args.max_upload_mb * 1e6),
+                                       allowed_hosts=tuple(args.allow_host), read_timeout_s=args.http_timeout_s)
         except OSError as exc:
             print(f"wildxray station: cannot listen on {http[0]}:{http[1]}: {exc}", file=sys.stderr)
             station.stop()

@@ -6,8 +6,15 @@ the result JSON; ``GET /v1/scans/{id}`` and ``/v1/scans/{id}/overlay``; ``GET /v
 
 Security: the station binds to 127.0.0.1 unless told otherwise, and refuses a non-loopback address
 without a bearer token (``cli.station``). With a token every endpoint but ``/healthz`` needs
-``Authorization: Bearer <token>``. Uploads over ``max_upload_bytes`` are refused before reading. Scan
-ids come from the server and are checked against ``^[A-Za-z0-9_-]{1,80}$`` before touching a path.
+``Authorization: Bearer <token>``. Every request's Host and every write's Origin are checked
+(``request_guard``: DNS rebinding, cross-site pages). Uploads over ``max_upload_bytes`` are refused
+before reading. Scan ids come from the server and are checked against ``^[A-Za-z0-9_-]{1,80}$`` before
+touching a path.
+
+Faults: every connection has a read timeout (``read_timeout_s``, also while idle between requests);
+an upload body must arrive within the timeout plus ``MIN_UPLOAD_RATE`` per byte. A body that is cut
+off (client gone) or late (408) leaves nothing behind: the scan is only taken on once its body is
+whole. ``Idempotency-Key`` makes a retried upload answer with the first upload's result.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from http import HTTPStatus
@@ -24,11 +33,23 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from wildxray.runtime.result import is_scan_id
-from wildxray.station.service import Station
+from wildxray.station.request_guard import host_refusal, parse_content_length, write_refusal
+from wildxray.station.service import IdempotencyConflict, Station
 
 log = logging.getLogger("wildxray.station.http")
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 UPLOAD_WAIT_S = 120.0
+DEFAULT_READ_TIMEOUT_S = 30.0
+MIN_UPLOAD_RATE = 64_000  # bytes/s: a 64 MB upload may take 17 minutes, a 2-byte trickle may not
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+class BodyIncomplete(Exception):
+    """The request body did not arrive whole: the client left, or was too slow (``timed_out``)."""
+
+    def __init__(self, got: int, expected: int, timed_out: bool) -> None:
+        super().__init__(f"{got} of {expected} body bytes {'in time' if timed_out else 'before the client left'}")
+        self.timed_out = timed_out
 
 
 class StationHTTPServer(ThreadingHTTPServer):
@@ -39,10 +60,13 @@ class StationHTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], station: Station, token: str | None,
-                 max_upload_bytes: int) -> None:
+                 max_upload_bytes: int, allowed_hosts: tuple[str, ...] = (),
+                 read_timeout_s: float = DEFAULT_READ_TIMEOUT_S) -> None:
         self.station = station
         self.token = token
         self.max_upload_bytes = int(max_upload_bytes)
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.read_timeout_s = float(read_timeout_s)
         super().__init__(address, StationHandler)
 
 
@@ -67,6 +91,12 @@ class StationHandler(BaseHTTPRequestHandler):
     def log_message(self, fmt: str, *args: Any) -> None:  # route access logs through logging
         log.debug("%s %s", self.address_string(), fmt % args)
 
+    def setup(self) -> None:
+        # StreamRequestHandler applies ``timeout`` to the socket: no read (request line, headers,
+        # body, or the wait for the next request on a kept-alive connection) blocks longer.
+        self.timeout = self.server.read_timeout_s
+        super().setup()
+
     # -- helpers -------------------------------------------------------------------------------
     def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -85,6 +115,18 @@ class StationHandler(BaseHTTPRequestHandler):
     def _problem(self, status: int, message: str, extra: dict[str, str] | None = None) -> None:
         self._json(status, {"error": HTTPStatus(status).phrase, "message": message}, extra)
 
+    def _admitted(self, path: str, write: bool) -> bool:
+        """Host check, then (for writes) the cross-site checks, then the token; answers if refused."""
+        refusal = host_refusal(self.headers.get("Host"), self.server.allowed_hosts)
+        if refusal is None and write:
+            refusal = write_refusal({k.lower(): v for k, v in self.headers.items()}, self.server.token is not None)
+        if refusal is not None:
+            log.warning("%s %s %s refused: %s", self.address_string(), self.command, path, refusal)
+            self.close_connection = True
+            self._problem(403, refusal)
+            return False
+        return self._authorised(path)
+
     def _authorised(self, path: str) -> bool:
         token = self.server.token
         if token is None or path == "/healthz":
@@ -101,7 +143,7 @@ class StationHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
-        if not self._authorised(path):
+        if not self._admitted(path, write=False):
             return
         st = self.server.station
         if path == "/healthz":
@@ -150,7 +192,7 @@ class StationHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
-        if not self._authorised(path):
+        if not self._admitted(path, write=True):
             return
         if path == "/v1/scans":
             self._post_scan(url.query)
@@ -166,24 +208,65 @@ class StationHandler(BaseHTTPRequestHandler):
             self._problem(404, f"no such endpoint: {url.path}")
 
     def _drain_body(self) -> None:
-        n = int(self.headers.get("Content-Length") or 0)
+        try:
+            n = parse_content_length(self.headers.get("Content-Length") or "0")
+        except ValueError:
+            n = -1
         if 0 < n <= 1 << 16:
-            self.rfile.read(n)
+            self._read_body(n)
         elif n:
             self.close_connection = True
 
+    def _read_body(self, n: int) -> bytes:
+        """Exactly ``n`` body bytes, or BodyIncomplete: each read waits at most the socket timeout, the
+        whole body at most that plus ``n / MIN_UPLOAD_RATE`` seconds."""
+        deadline = time.monotonic() + self.server.read_timeout_s + n / MIN_UPLOAD_RATE
+        parts, got = [], 0
+        while got < n:
+            if time.monotonic() > deadline:
+                raise BodyIncomplete(got, n, timed_out=True)
+            try:
+                chunk = self.rfile.read(min(n - got, 1 << 16))
+            except TimeoutError:
+                raise BodyIncomplete(got, n, timed_out=True) from None
+            except OSError:  # reset by the peer
+                chunk = b""
+            if not chunk:
+                raise BodyIncomplete(got, n, timed_out=False)
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
     def _post_scan(self, query: str) -> None:
         length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+        if length is None:
             self.close_connection = True
             self._problem(411, "Content-Length is required")
             return
-        n = int(length)
+        try:
+            n = parse_content_length(length)
+        except ValueError as exc:
+            self.close_connection = True
+            self._problem(400, str(exc))
+            return
         if n > self.server.max_upload_bytes:
             self.close_connection = True  # do not read the body: drop the connection after answering
             self._problem(413, f"upload of {n} bytes exceeds the limit of {self.server.max_upload_bytes} bytes")
             return
-        body = self.rfile.read(n)
+        key = self.headers.get("Idempotency-Key")
+        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+            self.close_connection = True
+            self._problem(400, "Idempotency-Key must be 1-200 printable ASCII characters without spaces")
+            return
+        try:
+            body = self._read_body(n)
+        except BodyIncomplete as exc:
+            # Nothing was written or journalled: a cut-off upload leaves no result and no file.
+            self.close_connection = True
+            log.warning("%s: upload dropped, %s", self.address_string(), exc)
+            if exc.timed_out:
+                self._problem(408, f"upload body not received in time: {exc}")
+            return
         ctype = self.headers.get("Content-Type", "application/octet-stream")
         filename = (parse_qs(query).get("filename") or [self.headers.get("X-Filename", "upload")])[0]
         if ctype.lower().startswith("multipart/form-data"):
@@ -194,7 +277,10 @@ class StationHandler(BaseHTTPRequestHandler):
             body, filename = part
         st = self.server.station
         try:
-            job = st.submit_upload(body, filename)
+            job, replayed = st.submit_upload(body, filename, idempotency_key=key)
+        except IdempotencyConflict as exc:
+            self._problem(409, str(exc))
+            return
         except RuntimeError as exc:
             self._problem(503, str(exc))
             return
@@ -204,4 +290,7 @@ class StationHandler(BaseHTTPRequestHandler):
             return
         result = job.outcome.result
         status = 422 if result["decision"] == "error" else 200
-        self._json(status, result, {"Location": f"/v1/scans/{result['scan_id']}"})
+        headers = {"Location": f"/v1/scans/{result['scan_id']}"}
+        if replayed:
+            headers["Idempotent-Replayed"] = "true"
+        self._json(status, result, headers)

@@ -48,7 +48,9 @@ CREATE INDEX IF NOT EXISTS scans_state ON scans (state);
 #: Columns added after the first release: ALTERed into an older journal when it is opened.
 #: source_fs: the hot-folder path's bytes, when its name is not valid UTF-8 (``source_path`` then
 #: holds a readable, escaped form that SQLite can store, and recovery needs the real name).
-ADDED_COLUMNS = {"source_fs": "BLOB"}
+#: idempotency_key, upload_sha256: an upload's ``Idempotency-Key`` and the sha256 of its body, so a
+#: retry (the first reply lost to a crash or a dropped connection) gets the first upload's result.
+ADDED_COLUMNS = {"source_fs": "BLOB", "idempotency_key": "TEXT", "upload_sha256": "TEXT"}
 
 
 @dataclass
@@ -71,6 +73,8 @@ class ScanRecord:
     final_path: str | None = None
     finished_unix: float | None = None
     source_fs: bytes | None = None
+    idempotency_key: str | None = None
+    upload_sha256: str | None = None
 
     @property
     def source_os_path(self) -> str:
@@ -96,6 +100,8 @@ class Journal:
         for column, kind in ADDED_COLUMNS.items():
             if column not in have:
                 self._db.execute(f"ALTER TABLE scans ADD COLUMN {column} {kind}")
+        self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS scans_idempotency_key ON scans (idempotency_key) "
+                         "WHERE idempotency_key IS NOT NULL")
 
     def close(self) -> None:
         with self._lock:
@@ -124,6 +130,13 @@ class Journal:
     def get(self, scan_id: str) -> ScanRecord | None:
         with self._lock:
             row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM scans WHERE scan_id=?", (scan_id,)).fetchone()
+        return None if row is None else ScanRecord(*row)
+
+    def by_idempotency_key(self, key: str) -> ScanRecord | None:
+        """The upload journalled under this ``Idempotency-Key``, or None."""
+        with self._lock:
+            row = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM scans WHERE idempotency_key=?",
+                                   (key,)).fetchone()
         return None if row is None else ScanRecord(*row)
 
     def unfinished(self) -> list[ScanRecord]:

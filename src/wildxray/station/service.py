@@ -9,8 +9,11 @@ sha256 of the model that produced it. See ``journal`` for the crash-recovery pro
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import hashlib
 import itertools
+import json
 import logging
 import os
 import queue
@@ -43,6 +46,10 @@ INCOMPLETE_RECHECK_S = 0.2  # how often an incomplete file is looked at again
 
 class StationBusyError(RuntimeError):
     """Another station process holds this state folder."""
+
+
+class IdempotencyConflict(ValueError):
+    """An ``Idempotency-Key`` sent again with a different upload."""
 
 
 @dataclass
@@ -125,6 +132,9 @@ class Station:
         self._given_up: set[Path] = set()
         self._deferred: list[tuple[float, Job]] = []  # (monotonic due time, job) of incomplete files
         self._deferred_lock = threading.Lock()
+        self._intake_lock = threading.Lock()
+        self._live: dict[str, Job] = {}  # keyed uploads not finished yet, by scan id
+        self._live_lock = threading.Lock()
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -277,24 +287,60 @@ class Station:
         log.error("%s: cannot take it after %d attempts (%s: %s); moved to %s without a result",
                   shown, MAX_CLAIM_ATTEMPTS, type(exc).__name__, exc, dest)
 
-    def submit_upload(self, data: bytes, filename: str) -> Job:
-        """Take an uploaded image: write it to the work folder, journal it, queue it first."""
+    def submit_upload(self, data: bytes, filename: str, idempotency_key: str | None = None) -> tuple[Job, bool]:
+        """Take an uploaded image: write it to the work folder, journal it, queue it first.
+
+        Returns ``(job, replayed)``. With an ``idempotency_key`` already journalled (a client retrying
+        after its reply was lost, even across a restart), nothing new is taken: the job is the first
+        upload's, ``replayed`` is True. IdempotencyConflict if that key came with another body.
+        """
         if self._stop.is_set():
             raise RuntimeError("station is shutting down")
-        sid = new_scan_id()
-        name = safe_name(filename)
-        suffix = Path(name).suffix if len(Path(name).suffix) <= 8 else ""
-        work = self.cfg.work / f"{sid}{suffix}"
-        tmp = self.cfg.work / f".{sid}.upload"  # written, then journalled, then renamed into place
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        rec = ScanRecord(scan_id=sid, origin="http", source_name=name, source_path=f"upload:{name}",
-                         work_path=str(work), size=len(data), mtime_ns=None, arrived_unix=time.time(),
-                         received_at=utc_now_iso())
-        self._claim(rec, tmp)
-        job = Job(rec)
+        sha = hashlib.sha256(data).hexdigest() if idempotency_key is not None else None
+        # One key, one scan: a concurrent retry must find the first claim (unkeyed uploads need no lock).
+        with self._intake_lock if idempotency_key is not None else contextlib.nullcontext():
+            if idempotency_key is not None:
+                assert self.journal is not None
+                first = self.journal.by_idempotency_key(idempotency_key)
+                if first is not None:
+                    if first.upload_sha256 != sha:
+                        raise IdempotencyConflict(f"Idempotency-Key {idempotency_key!r} was used for scan "
+                                                  f"{first.scan_id}, whose upload had other bytes")
+                    return self._job_of(first), True
+            sid = new_scan_id()
+            name = safe_name(filename)
+            suffix = Path(name).suffix if len(Path(name).suffix) <= 8 else ""
+            work = self.cfg.work / f"{sid}{suffix}"
+            tmp = self.cfg.work / f".{sid}.upload"  # written, then journalled, then renamed into place
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            rec = ScanRecord(scan_id=sid, origin="http", source_name=name, source_path=f"upload:{name}",
+                             work_path=str(work), size=len(data), mtime_ns=None, arrived_unix=time.time(),
+                             received_at=utc_now_iso(), idempotency_key=idempotency_key, upload_sha256=sha)
+            self._claim(rec, tmp)
+            job = self._track(Job(rec))
         self._enqueue(job, PRIORITY_UPLOAD)
+        return job, False
+
+    def _track(self, job: Job) -> Job:
+        """Remember a keyed upload's job until it finishes, for retries that arrive meanwhile."""
+        if job.record.idempotency_key is not None:
+            with self._live_lock:
+                self._live[job.record.scan_id] = job
         return job
+
+    def _job_of(self, rec: ScanRecord) -> Job:
+        """The job of an upload journalled earlier: still running (wait on it) or finished (its result)."""
+        with self._live_lock:
+            job = self._live.get(rec.scan_id)
+        if job is not None:
+            return job
+        done = Job(rec)
+        result_path = self.cfg.out / f"{rec.scan_id}.json"
+        if result_path.exists():  # finished (the job leaves ``_live`` only after its result is on disk)
+            done.outcome = ScanOutcome(json.loads(result_path.read_text()), result_path)
+        done.done.set()  # without an outcome: the handler answers 503, the scan is still journalled
+        return done
 
     # -- processing ----------------------------------------------------------------------------
     def _work_loop(self) -> None:
@@ -377,20 +423,20 @@ class Station:
                             result["model"]["sha256"], str(dest))
         self.metrics.observe_scan(rec.origin, decision, list(result.get("alarm_classes", [])), err,
                                   time.time() - rec.arrived_unix)
+        with self._live_lock:
+            self._live.pop(rec.scan_id, None)
 
     # -- crash recovery ------------------------------------------------------------------------
     def _recover(self) -> None:
         """Resume every claimed scan from what is on disk (see ``journal``)."""
         assert self.journal is not None
-        import json
-
         for rec in self.journal.unfinished():
             result_path = self.cfg.out / f"{rec.scan_id}.json"
             work = Path(rec.work_path)
             if result_path.exists():
                 self._finish(rec, json.loads(result_path.read_text()))
             elif work.exists():
-                self._enqueue(Job(rec), PRIORITY_UPLOAD if rec.origin == "http" else PRIORITY_FOLDER)
+                self._enqueue(self._track(Job(rec)), PRIORITY_UPLOAD if rec.origin == "http" else PRIORITY_FOLDER)
             elif rec.origin == "folder" and Path(rec.source_os_path).exists():
                 os.replace(rec.source_os_path, work)  # the crash came between journal and rename
                 self._enqueue(Job(rec), PRIORITY_FOLDER)

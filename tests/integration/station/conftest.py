@@ -74,6 +74,9 @@ class StationProc:
     def request(self, method: str, path: str, data: bytes | None = None, headers: dict | None = None,
                 token: str | None = "default", timeout: float = 30.0) -> tuple[int, bytes, dict]:
         hdrs = dict(headers or {})
+        if data is not None and not any(k.lower() == "content-type" for k in hdrs):
+            # urllib's default is a form encoding, which a station without a token refuses (request_guard).
+            hdrs["Content-Type"] = "application/octet-stream"
         tok = self.token if token == "default" else token
         if tok:
             hdrs["Authorization"] = f"Bearer {tok}"

@@ -72,7 +72,7 @@ def test_a_burst_of_connections_while_the_station_is_busy_is_queued_not_reset(st
         st.proc.send_signal(signal.SIGCONT)
     try:
         assert connected == 48
-        statuses = [send_and_read_status(s, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        statuses = [send_and_read_status(s, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
                     for s in socks]
         assert statuses == [200] * 48
     finally:
@@ -87,7 +87,8 @@ def test_multipart_upload_bad_upload_and_path_like_names(start_station, contract
     img = _png(draw_patch(grey_image(64, 64), (10, 10, 30, 30)))
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../../etc/passwd.png\"\r\n"
             f"Content-Type: image/png\r\n\r\n").encode() + img + f"\r\n--{boundary}--\r\n".encode()
-    status, raw, _ = st.request("POST", "/v1/scans", body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    status, raw, _ = st.request("POST", "/v1/scans", body, {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                                            "X-Wildxray-Client": "test"})
     assert status == 200, raw
     r = json.loads(raw)
     assert r["decision"] == "alarm" and "/" not in r["source_name"] and ".." not in r["source_name"]
