@@ -61,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--viewer", default="off",
                    help="also serve the inspector viewer on HOST:PORT over --out (default off; it has its own "
                         "inspector logins: see 'wildxray viewer --help')")
-    p.add_argument("--viewer-db", type=Path, help="verdicts database for --viewer (default OUT/.station/verdicts.sqlite)")
+    p.add_argument("--viewer-db", type=Path, help="verdicts database for --viewer (default OUT/.station/verdicts.sqlite); "
+                                                "it must exist: 'wildxray viewer --db FILE --add-inspector NAME' creates it")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
@@ -149,8 +150,8 @@ def main(argv: list[str]) -> int:
 
         db = args.viewer_db or (cfg.state or cfg.out / ".station") / "verdicts.sqlite"
         try:
-            viewer, _ = serve_in_thread(ViewerApp(cfg.out, db), viewer_at[0], viewer_at[1])
-        except OSError as exc:
+            viewer, _ = serve_in_thread(ViewerApp(cfg.out, db, create_db=False), viewer_at[0], viewer_at[1])
+        except (OSError, ValueError) as exc:  # ValueError: the verdict database is missing or read-only
             print(f"wildxray station: cannot serve the viewer on {viewer_at[0]}:{viewer_at[1]}: {exc}", file=sys.stderr)
             if server:
                 server.shutdown()

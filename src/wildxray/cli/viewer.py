@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-inspectors", action="store_true", help="print the inspectors' names and exit")
     p.add_argument("--rescan-interval", type=float, default=2.0, metavar="S",
                    help="re-read the results folder at most every S seconds (default: %(default)s)")
+    p.add_argument("--behind-tls", action="store_true",
+                   help="browsers reach the viewer over HTTPS through a reverse proxy: session cookies get the "
+                        "Secure flag, and the login throttle keys on the proxy's X-Forwarded-For")
     return p
 
 
@@ -39,9 +42,14 @@ def main(argv: list[str]) -> int:
     from wildxray.viewer.db import VerdictDB
 
     try:
-        db = VerdictDB(args.db)
-    except ValueError as exc:
-        print(f"wildxray viewer: {exc}", file=sys.stderr)
+        # Only adding an inspector creates the database: serving on a new, empty one would hide a
+        # database that was deleted or moved (its inspectors and verdicts gone without a word).
+        db = VerdictDB(args.db, create=bool(args.add_inspector))
+    except ValueError as exc:  # VerdictDBError included: missing, read-only, not a database
+        hint = ""
+        if not args.db.exists():
+            hint = f"; create it by adding the first inspector: wildxray viewer --db {args.db} --add-inspector NAME"
+        print(f"wildxray viewer: {exc}{hint}", file=sys.stderr)
         return 2
     if args.add_inspector:
         try:
@@ -69,7 +77,12 @@ def main(argv: list[str]) -> int:
     if not auth.list_inspectors(db):
         print(f"wildxray viewer: no inspectors yet; add one with: wildxray viewer --db {args.db} --add-inspector NAME",
               file=sys.stderr)
-    server = make_viewer_server(ViewerApp(args.results, args.db, args.rescan_interval), args.host, args.port)
+    try:
+        app = ViewerApp(args.results, args.db, args.rescan_interval, create_db=False, behind_tls=args.behind_tls)
+    except ValueError as exc:
+        print(f"wildxray viewer: {exc}", file=sys.stderr)
+        return 2
+    server = make_viewer_server(app, args.host, args.port)
     print(f"wildxray viewer: serving {args.results} on http://{args.host}:{server.server_port}/ (Ctrl+C stops)", flush=True)
     try:
         server.serve_forever()

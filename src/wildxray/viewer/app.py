@@ -15,6 +15,10 @@ session cookie, every POST needs the session's ``X-CSRF-Token`` header):
     POST /api/scans/<id>/parcel {"verdict", "note"}
 
 Usage: ``ViewerApp(results_dir, db_path)`` is a WSGI callable; ``wildxray.viewer.server.serve`` runs it.
+
+Faults and abuse: failed logins are throttled per client (``throttle``; 429 with Retry-After) and
+each is audited; a verdict database that is missing, read-only or broken answers 503 naming the file
+(``db.VerdictDBError``), never a bare 500; writes with ``Origin: null`` are cross-origin.
 """
 
 from __future__ import annotations
@@ -25,11 +29,12 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from wildxray.viewer import auth
-from wildxray.viewer.db import VerdictDB, read_audit_log
+from wildxray.viewer.db import VerdictDB, VerdictDBError, read_audit_log
 from wildxray.viewer.index import ARTIFACT_KINDS, ResultsIndex, ScanRecord, image_mime
 from wildxray.viewer.verdicts import (
     ScanVerdicts, VerdictError, all_verdicts, record_box_verdict, record_parcel_verdict, scan_verdicts,
 )
+from wildxray.viewer.throttle import LoginThrottle
 from wildxray.viewer.web import HTTPError, Request, Response
 
 log = logging.getLogger(__name__)
@@ -74,9 +79,15 @@ def scan_summary(scan: ScanRecord, verdicts: ScanVerdicts) -> dict:
 class ViewerApp:
     """WSGI application serving one results folder and one verdict database."""
 
-    def __init__(self, results_dir: str | Path, db_path: str | Path, rescan_interval_s: float = 2.0) -> None:
+    def __init__(self, results_dir: str | Path, db_path: str | Path, rescan_interval_s: float = 2.0, *,
+                 create_db: bool = True, behind_tls: bool = False, throttle: LoginThrottle | None = None) -> None:
+        """``create_db=False``: refuse (VerdictDBError) a database file that does not exist yet.
+        ``behind_tls``: browsers reach the viewer over HTTPS through a reverse proxy: session cookies
+        are always ``Secure`` and the client address is the proxy's last ``X-Forwarded-For`` entry."""
         self.index = ResultsIndex(results_dir, min_interval_s=rescan_interval_s)
-        self.db = VerdictDB(db_path)
+        self.db = VerdictDB(db_path, create=create_db)
+        self.behind_tls = behind_tls
+        self.throttle = throttle or LoginThrottle()
         # Remembered so that `wildxray feedback export` can find the images without --results.
         self.db.set_meta("results_dir", str(self.index.results_dir))
         self._static = {name: ((STATIC_DIR / name).read_bytes(), ctype) for name, ctype in STATIC_FILES.items()}
@@ -88,6 +99,9 @@ class ViewerApp:
             response = self.handle(request)
         except HTTPError as exc:
             response = Response.json({"error": exc.message}, exc.status)
+        except VerdictDBError as exc:  # the service stays up and says what is wrong with its file
+            log.error("viewer: %s", exc)
+            response = Response.json({"error": str(exc)}, 503)
         except Exception:  # noqa: BLE001 - one bad request must not stop the viewer
             log.exception("viewer: request failed")
             response = Response.json({"error": "internal error"}, 500)
@@ -171,7 +185,9 @@ class ViewerApp:
     @staticmethod
     def _check_origin(req: Request) -> None:
         origin = req.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != req.headers.get("host", ""):
+        # "null" comes from sandboxed frames, file: pages and cross-origin redirects: never this page.
+        if origin is not None and (origin.strip().lower() == "null"
+                                   or urlsplit(origin.strip()).netloc != req.headers.get("host", "")):
             raise HTTPError(403, "cross-origin write refused")
 
     def _check_write(self, req: Request, session: auth.Session) -> None:
@@ -181,18 +197,35 @@ class ViewerApp:
 
     def _with_cookie(self, resp: Response, req: Request, value: str, max_age: int) -> Response:
         cookie = f"{SESSION_COOKIE}={value}; Path={req.script_name or ''}/; HttpOnly; SameSite=Strict; Max-Age={max_age}"
-        if req.secure:
+        if req.secure or self.behind_tls:
             cookie += "; Secure"
         resp.headers.append(("Set-Cookie", cookie))
         return resp
 
+    def _client(self, req: Request) -> str:
+        """Who is logging in, for the throttle: the peer, or behind a TLS proxy the address it saw."""
+        forwarded = req.headers.get("x-forwarded-for", "").split(",")[-1].strip()
+        return forwarded if self.behind_tls and forwarded else req.remote_addr
+
     def _login(self, req: Request) -> Response:
         self._check_origin(req)
+        client = self._client(req)
+        wait = self.throttle.retry_after(client)
+        if wait is not None:  # even the right token: a lockout that a correct guess ends is none
+            seconds = max(1, round(wait))
+            resp = Response.json({"error": f"too many failed logins from {client}; try again in {seconds} s"}, 429)
+            resp.headers.append(("Retry-After", str(seconds)))
+            return resp
         body = req.json()
         try:
-            session_id, session = auth.login(self.db, body.get("token", ""))
+            session_id, session = auth.login(self.db, body.get("token", ""), client=client)
         except auth.AuthError as exc:
+            if self.throttle.failed(client):
+                log.warning("viewer: %s locked out after %d failed logins", client, self.throttle.max_failures)
+                auth.record_login_failure(self.db, client, f"{self.throttle.max_failures} failures in "
+                                          f"{self.throttle.window_s:g} s", action="login_throttled")
             raise HTTPError(401, str(exc)) from None
+        self.throttle.succeeded(client)
         resp = Response.json({"authenticated": True, "inspector": session.inspector, "csrf_token": session.csrf_token})
         return self._with_cookie(resp, req, session_id, max_age=auth.SESSION_HOURS * 3600)
 

@@ -67,25 +67,35 @@ def list_inspectors(db: VerdictDB) -> list[str]:
         return [r["name"] for r in con.execute("SELECT name FROM inspectors ORDER BY name")]
 
 
-def login(db: VerdictDB, token: str) -> tuple[str, Session]:
-    """Exchange an inspector token for ``(session_id, Session)``. Raises AuthError on a bad token."""
+def login(db: VerdictDB, token: str, client: str | None = None) -> tuple[str, Session]:
+    """Exchange an inspector token for ``(session_id, Session)``. Raises AuthError on a bad token,
+    after committing a ``login_failed`` audit row (``client``: the caller's address, recorded)."""
     if not isinstance(token, str) or not 10 <= len(token) <= 200:
+        record_login_failure(db, client, "malformed token")
         raise AuthError("invalid token")
     now = datetime.now(timezone.utc)
     with db.connect() as con:
         row = con.execute("SELECT id, name FROM inspectors WHERE token_sha256=?", (_sha256(token),)).fetchone()
-        if row is None:
-            audit(con, "anonymous", "login_failed", None, {})
-            raise AuthError("invalid token")
-        session_id = secrets.token_urlsafe(32)
-        session = Session(row["name"], secrets.token_urlsafe(32), (now + timedelta(hours=SESSION_HOURS)).isoformat())
-        con.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
-        con.execute(
-            "INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
-            (_sha256(session_id), row["id"], session.csrf_token, now.isoformat(), session.expires_at),
-        )
-        audit(con, row["name"], "login", None, {})
+        if row is not None:
+            session_id = secrets.token_urlsafe(32)
+            session = Session(row["name"], secrets.token_urlsafe(32), (now + timedelta(hours=SESSION_HOURS)).isoformat())
+            con.execute("DELETE FROM sessions WHERE expires_at < ?", (now.isoformat(),))
+            con.execute(
+                "INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                (_sha256(session_id), row["id"], session.csrf_token, now.isoformat(), session.expires_at),
+            )
+            audit(con, row["name"], "login", None, {"client": client} if client else {})
+    if row is None:
+        # Its own transaction: raising inside the one above rolled the audit row back with it.
+        record_login_failure(db, client, "unknown token")
+        raise AuthError("invalid token")
     return session_id, session
+
+
+def record_login_failure(db: VerdictDB, client: str | None, reason: str, action: str = "login_failed") -> None:
+    """Append a ``login_failed`` (or ``login_throttled``) audit row, committed at once."""
+    with db.connect() as con:
+        audit(con, "anonymous", action, None, {"client": client, "reason": reason})
 
 
 def session_for(db: VerdictDB, session_id: str | None) -> Session | None:

@@ -4,12 +4,18 @@ One file holds everything an inspection produced, so that ``wildxray feedback ex
 this file and the results folder. Verdict tables and the audit log are history: triggers abort any
 UPDATE or DELETE on them, so "latest verdict per item wins" is a query, never an overwrite.
 Times are UTC ISO 8601 strings with milliseconds (``2025-01-31T12:00:00.123+00:00``).
+
+Faults: the file is created only by the constructor (and only with ``create=True``); every later
+connection opens it read-write *without* creating it, so a database deleted or moved under a running
+viewer is reported (``VerdictDBError``, HTTP 503) instead of silently replaced by an empty one with no
+inspectors. A read-only file is refused at start, and a write that fails later says so.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import urllib.parse
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,6 +88,27 @@ def _trigger_sql(table: str) -> str:
     )
 
 
+class VerdictDBError(ValueError):
+    """The verdict database cannot be used (missing, read-only, not a database, lost its tables);
+    the message names the file and what to do."""
+
+
+def _explain(path: Path, exc: sqlite3.Error) -> VerdictDBError:
+    text = str(exc)
+    if not path.exists():
+        why = ("does not exist any more (deleted or moved while in use); restore it from a backup and "
+               "restart - a new empty database would have no inspectors and no verdicts")
+    elif "readonly" in text or "read-only" in text:
+        why = "is read-only: verdicts, logins and the audit log cannot be saved; make it (and its folder) writable"
+    elif "no such table" in text:
+        why = f"has lost its tables ({text}): it was replaced, perhaps by an empty file; restore it from a backup"
+    elif "not a database" in text or "malformed" in text:
+        why = f"is not a readable SQLite database ({text}); restore it from a backup"
+    else:
+        why = f"cannot be used: {text}"
+    return VerdictDBError(f"verdict database {path} {why}")
+
+
 def utc_now() -> str:
     """Current UTC time as ISO 8601 with milliseconds."""
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
@@ -90,29 +117,47 @@ def utc_now() -> str:
 class VerdictDB:
     """Handle on one verdict database file. Thread-safe: each operation opens its own connection."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, create: bool = True) -> None:
+        """Open (``create``: or create) the database and check it is writable. VerdictDBError if not."""
         self.path = Path(path)
         if self.path.exists() and self.path.is_dir():
             raise ValueError(f"{self.path}: is a directory, expected an SQLite file")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as con:
+        if not self.path.exists():
+            if not create:
+                raise VerdictDBError(f"verdict database {self.path} does not exist")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.connect(mode="rwc") as con:
             con.executescript(_SCHEMA + "".join(_trigger_sql(t) for t in _APPEND_ONLY))
             row = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 con.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             elif int(row[0]) != SCHEMA_VERSION:
                 raise ValueError(f"{self.path}: verdict database schema {row[0]}, this wildxray reads {SCHEMA_VERSION}")
+            # A real write, so a read-only file fails here and not at the first inspector's login.
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
-    def connect(self) -> Iterator[sqlite3.Connection]:
-        """A connection in a transaction: committed on success, rolled back on error, then closed."""
-        con = sqlite3.connect(self.path, timeout=10.0)
+    def connect(self, mode: str = "rw") -> Iterator[sqlite3.Connection]:
+        """A connection in a transaction: committed on success, rolled back on error, then closed.
+
+        ``mode="rw"`` never creates the file. SQLite's operational failures (missing or read-only
+        file, lost tables) come out as VerdictDBError naming the file; constraint errors pass through.
+        """
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode={mode}"
+        try:
+            con = sqlite3.connect(uri, uri=True, timeout=10.0)
+        except sqlite3.Error as exc:
+            raise _explain(self.path, exc) from exc
         con.row_factory = sqlite3.Row
         try:
             con.execute("PRAGMA foreign_keys = ON")
             con.execute("PRAGMA busy_timeout = 10000")
             with con:
                 yield con
+        except sqlite3.DatabaseError as exc:
+            if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # a constraint or a programming error: the caller's business, not the file's
+            raise _explain(self.path, exc) from exc
         finally:
             con.close()
 

@@ -7,6 +7,7 @@ and the station can mount the same object beside its own API, with no web framew
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -14,6 +15,7 @@ from typing import Callable, Iterable
 from urllib.parse import parse_qs
 
 MAX_BODY_BYTES = 64 * 1024
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")  # int() also takes "+1", "1_000", " 12" and "١٢"
 
 # No inline script or style, nothing from another origin, no framing: injected markup could not
 # run even if a label ever reached innerHTML (it does not: the page renders data with textContent).
@@ -51,16 +53,17 @@ class Request:
     body: bytes
     script_name: str = ""
     secure: bool = False
+    remote_addr: str = ""
 
     @classmethod
     def from_environ(cls, environ: dict) -> "Request":
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise HTTPError(400, "bad Content-Length") from None
+        raw_length = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        if not _CONTENT_LENGTH.fullmatch(raw_length):
+            raise HTTPError(400, "bad Content-Length: must be a decimal byte count")
+        length = int(raw_length)
         if length > MAX_BODY_BYTES:
             raise HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
         body = environ["wsgi.input"].read(length) if length > 0 else b""
@@ -79,7 +82,10 @@ class Request:
             cookies=cookies,
             body=body,
             script_name=environ.get("SCRIPT_NAME", "").rstrip("/"),
-            secure=environ.get("wsgi.url_scheme") == "https",
+            # Believing X-Forwarded-Proto is safe here: it can only make a cookie *more* restricted.
+            secure=environ.get("wsgi.url_scheme") == "https"
+            or headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower() == "https",
+            remote_addr=str(environ.get("REMOTE_ADDR", "")),
         )
 
     def json(self) -> dict:
@@ -90,6 +96,10 @@ class Request:
             data = json.loads(self.body.decode("utf-8") or "{}")
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise HTTPError(400, f"body is not valid JSON: {exc}") from None
+        except RecursionError:  # e.g. 30,000 nested arrays: the parser's recursion limit, not a server fault
+            raise HTTPError(400, "body is not usable JSON: nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits (Python's int limit)
+            raise HTTPError(400, f"body is not usable JSON: {exc}") from None
         if not isinstance(data, dict):
             raise HTTPError(400, "body must be a JSON object")
         return data

@@ -38,6 +38,7 @@ def test_add_inspector_prints_a_token_that_logs_in(tmp_path: Path, capsys) -> No
 
 def test_viewer_serves_from_the_command_line(tmp_path: Path) -> None:
     standard_folder(tmp_path / "out")
+    auth.add_inspector(VerdictDB(tmp_path / "v.sqlite"), "alice")  # serving never creates the database
     proc = subprocess.Popen(
         [sys.executable, "-m", "wildxray.cli.main", "viewer", "--results", str(tmp_path / "out"),
          "--db", str(tmp_path / "v.sqlite"), "--port", "0"],
