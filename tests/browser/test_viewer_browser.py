@@ -249,3 +249,32 @@ def test_requests_without_login_or_csrf_are_refused(browser, page, server) -> No
         headers: {'Content-Type': 'application/json'}, body: JSON.stringify({verdict: 'contraband'})}).then(r => r.status)""")
     assert status == 403
     assert len(read_audit_log(server["app"].db, "scan-clear")) == before
+
+
+def test_a_locked_out_login_says_so_on_the_page(browser, tmp_path: Path) -> None:
+    """After the throttle's limit of wrong tokens the form shows the lockout, and the right token
+    does not get in until it ends (the page itself, not only the API)."""
+    from wildxray.viewer.throttle import DEFAULT_MAX_FAILURES
+
+    standard_folder(tmp_path / "out")
+    app = ViewerApp(tmp_path / "out", tmp_path / "v.sqlite", rescan_interval_s=0)
+    token = auth.add_inspector(app.db, "bob")
+    srv, _ = serve_in_thread(app)
+    context = browser.new_context()
+    try:
+        pg = context.new_page()
+        pg.goto(f"http://127.0.0.1:{srv.server_port}/")
+        for i in range(DEFAULT_MAX_FAILURES):
+            pg.fill("#token", f"wrong-token-{i:04d}")
+            pg.press("#token", "Enter")
+            pg.wait_for_function("() => document.getElementById('login-error').textContent === 'invalid token'")
+            pg.evaluate("() => { document.getElementById('login-error').textContent = ''; }")
+        pg.fill("#token", token)
+        pg.press("#token", "Enter")
+        pg.wait_for_function("() => document.getElementById('login-error').textContent.startsWith('too many failed logins')")
+        assert pg.is_visible("#login") and not pg.is_visible("#queue li")
+        assert [e["action"] for e in read_audit_log(app.db)].count("login_failed") == DEFAULT_MAX_FAILURES
+    finally:
+        context.close()
+        srv.shutdown()
+        srv.server_close()
