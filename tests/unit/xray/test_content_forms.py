@@ -163,15 +163,21 @@ def test_a_scale_heap_is_many_separate_tilted_shields(form, monkeypatch):
         return t
 
     monkeypatch.setattr(ItemBuilder, "plate3d", spy)
-    b = form(np.random.default_rng(4), PPC)
+    for seed in range(5):
+        drawn.clear()
+        _check_heap(form(np.random.default_rng(seed), PPC), drawn)
+
+
+def _check_heap(b: ItemBuilder, drawn: list[np.ndarray]) -> None:
     assert b.meta["group"] is True
     assert len(drawn) >= 20
     np.testing.assert_allclose(sum(drawn), b.parts["pangolin_scale"], atol=1e-4)  # the heap IS its scales
     for t in drawn:
         ys, xs = np.nonzero(t)
-        assert 1.5 * PPC <= max(np.ptp(xs), np.ptp(ys)) <= 8 * PPC  # each a 2.5-7 cm shield, seen at a tilt
-    flat = sum(t.max() <= 0.3 for t in drawn)
-    steep = sum(t.max() > 0.5 for t in drawn)  # edge-on slivers: path = thickness / cos(tilt)
+        assert 1.5 * PPC <= max(np.ptp(xs), np.ptp(ys)) <= 8.5 * PPC  # each a 2.5-8 cm shield, seen at a tilt
+    peaks = np.array([t.max() for t in drawn])
+    flat = (peaks <= 0.3).sum()
+    steep = (peaks > 2 * np.median(peaks)).sum()  # steep slivers: path = thickness / cos(tilt)
     assert flat > len(drawn) / 2 and steep >= 1
     stacked = b.parts["pangolin_scale"] > 0.45  # overlapping shields stack up in the heap
     assert stacked.sum() > 0.05 * (b.parts["pangolin_scale"] > 0).sum()

@@ -1,6 +1,6 @@
 """Pangolin scales: heaps of individual shields, in a sack or loose (both defined groups).
 
-A scale is a keratin shield 2.5-7 cm wide, 1-2.5 mm thick, thicker at its embedded base and thin
+A scale is a keratin shield 2.5-6.5 cm wide and up to 8 cm long, 1-2.5 mm thick, thicker at its embedded base and thin
 at its rim (Wang et al. 2016, Acta Biomater 41:60; seizures: 0.5-25 kg per sack, ~3-8 g a scale).
 In a heap each one lies at its own tilt: flat, it is a faint shield; steep, a foreshortened dark
 sliver. Many such outlines overlapping, darker where they stack, is what a bag of scales looks
@@ -24,7 +24,7 @@ _SHIELD = np.array([(math.sin(a) * 0.5 * (1.0 - 0.6 * max(math.cos(a), 0.0) ** 3
 
 def shield_outline(rng: np.random.Generator, width: float) -> np.ndarray:
     """[16, 2] cm: one scale's outline, a little irregular (scales differ by body region)."""
-    aspect = rng.uniform(0.85, 1.25)
+    aspect = rng.uniform(0.85, 1.2)  # up to ~8 cm long
     wobble = 1 + rng.uniform(-0.06, 0.06, (len(_SHIELD), 1))
     return _SHIELD * wobble * np.array([width, width * aspect])
 
@@ -34,7 +34,7 @@ def _heap(b: ItemBuilder, rng: np.random.Generator, material: str, n: int, cx: f
     """``n`` scales heaped about (cx, cy): positions denser towards the middle, random tilts."""
     acc = np.zeros((b.h, b.w), np.float32)
     for _ in range(n):
-        width = rng.uniform(2.5, 7.0)
+        width = rng.uniform(2.5, 6.5)
         rho, phi = math.sqrt(rng.random()) ** 1.3, rng.uniform(0, 2 * math.pi)  # centre-weighted disc
         x, y = cx + rx * rho * math.cos(phi), cy + ry * rho * math.sin(phi)
         tilt = min(abs(rng.normal(0, 35)), 80)  # most lie flattish, some stand steep
