@@ -177,3 +177,27 @@ def test_evaluation_reports_both_ways_of_scoring_a_parcel(tmp_path):
     assert "Scored instead on the highest box score per class" in html
     plain = {k: Detections(d.boxes, d.scores, d.labels) for k, d in preds.items()}
     assert evaluate(gt, plain, CLASSES, n_bootstrap=0).parcel_by_source == {}
+
+
+def test_a_scan_result_is_decided_on_the_parcel_head_when_the_card_says_so(exported, tmp_path):
+    import shutil
+
+    import cv2
+
+    from wildxray.runtime.scan import process_file
+
+    path = tmp_path / "m.onnx"
+    shutil.copyfile(exported[128], path)
+    card = OnnxDetector(path).card
+    scan = tmp_path / "scan.png"
+    cv2.imwrite(str(scan), np.full((64, 64, 3), 200, np.uint8))
+    decisions = {}
+    for source, head_thr in (("boxes", None), ("parcel_head", {"ivory": 1.0, "horn": 0.0, "scales": 1.0})):
+        op = dict(card["operating_point"], thresholds={c: 1.0 for c in CLASSES}, parcel_score=source)
+        if head_thr:
+            op["parcel_thresholds"] = head_thr
+        write_card(path, dict(card, operating_point=op))
+        out = process_file(OnnxDetector(path), scan, tmp_path / f"out_{source}", f"s-{source}")
+        decisions[source] = (out.result["decision"], out.result["alarm_classes"])
+    assert decisions["boxes"] == ("clear", [])  # box thresholds of 1.0: nothing alarms
+    assert decisions["parcel_head"] == ("alarm", ["horn"])

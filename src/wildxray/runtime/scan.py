@@ -78,7 +78,7 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
     """
     from wildxray.data.errors import ImageReadError
     from wildxray.data.io import read_image, read_image_header, to_model_image
-    from wildxray.runtime.decision import parcel_decision, threshold_vector
+    from wildxray.runtime.decision import threshold_vector
     from wildxray.runtime.overlay import draw_overlay
     from wildxray.types import Detections
 
@@ -105,7 +105,7 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
         t2 = time.perf_counter()
         dets = detector.predict(rgb)
         t3 = time.perf_counter()
-        dec = parcel_decision(dets, detector.class_names, detector.thresholds)
+        dec = detector.decide(dets)  # box or parcel-head scores, as the card was calibrated
     except ImageReadError as exc:
         timings["read"] = (time.perf_counter() - t0) * 1e3
         timings["total"] = timings["read"] + sum(v for k, v in (extra_timings or {}).items())
