@@ -155,14 +155,17 @@ def test_antelope_horn_is_ringed_and_hollow_at_its_base():
 @pytest.mark.parametrize("form", [scales.scale_sack, scales.loose_scales])
 def test_a_scale_heap_is_many_separate_tilted_shields(form, monkeypatch):
     drawn = []
-    real = ItemBuilder.plate3d
+    real = ItemBuilder._plate_patch  # every shield of a heap is one plate, drawn in its own window
 
     def spy(self, *args, **kwargs):
-        t = real(self, *args, **kwargs)
-        drawn.append(t.copy())
-        return t
+        patch = real(self, *args, **kwargs)
+        full = np.zeros((self.h, self.w), np.float32)
+        if patch is not None:
+            full[patch[0], patch[1]] = patch[2]
+        drawn.append(full)
+        return patch
 
-    monkeypatch.setattr(ItemBuilder, "plate3d", spy)
+    monkeypatch.setattr(ItemBuilder, "_plate_patch", spy)
     for seed in range(5):
         drawn.clear()
         _check_heap(form(np.random.default_rng(seed), PPC), drawn)

@@ -108,17 +108,25 @@ class ItemBuilder:
 
         Returns the full-patch thickness map it adds (float32 [h, w]).
         """
+        out = np.zeros((self.h, self.w), np.float32)
+        patch = self._ellipsoid_patch(cx, cy, rx, ry, depth, angle_deg)
+        if patch is not None:
+            out[patch[0], patch[1]] = patch[2]
+        return self.add(material, out) if material else out
+
+    def _ellipsoid_patch(self, cx: float, cy: float, rx: float, ry: float, depth: float, angle_deg: float = 0.0
+                         ) -> tuple[slice, slice, np.ndarray] | None:
+        """(rows, cols, thickness) of an ellipsoid over its own bounding window only."""
         a = math.radians(angle_deg)
         rm = max(rx, ry) + 0.1
         c0, c1 = max(0, int((cx - rm) * self.ppc)), min(self.w, int(math.ceil((cx + rm) * self.ppc)))
         r0, r1 = max(0, int((cy - rm) * self.ppc)), min(self.h, int(math.ceil((cy + rm) * self.ppc)))
-        out = np.zeros((self.h, self.w), np.float32)
-        if c1 > c0 and r1 > r0:  # only the bounding window is evaluated (many small beads stay cheap)
-            dx, dy = self.X[:, c0:c1] - cx, self.Y[r0:r1, :] - cy
-            u = (dx * math.cos(a) + dy * math.sin(a)) / rx
-            v = (-dx * math.sin(a) + dy * math.cos(a)) / ry
-            out[r0:r1, c0:c1] = depth * np.sqrt(np.maximum(1.0 - u * u - v * v, 0.0))
-        return self.add(material, out) if material else out
+        if c1 <= c0 or r1 <= r0:
+            return None
+        dx, dy = self.X[:, c0:c1] - cx, self.Y[r0:r1, :] - cy
+        u = (dx * math.cos(a) + dy * math.sin(a)) / rx
+        v = (-dx * math.sin(a) + dy * math.cos(a)) / ry
+        return slice(r0, r1), slice(c0, c1), (depth * np.sqrt(np.maximum(1.0 - u * u - v * v, 0.0))).astype(np.float32)
 
     def shell_ellipsoid(self, material: str, cx: float, cy: float, rx: float, ry: float, depth: float,
                         wall: float, angle_deg: float = 0.0, fill: str | None = None, fill_level: float = 1.0) -> None:
@@ -137,9 +145,17 @@ class ItemBuilder:
         Segments combine by maximum, so joints do not double up. ``depth_scale`` flattens the
         cross-section (an oval), e.g. 0.6 for a flattened horn.
         """
+        out = np.zeros((self.h, self.w), np.float32)
+        patch = self._tube_patch(points, radii, depth_scale)
+        if patch is not None:
+            out[patch[0], patch[1]] = patch[2]
+        return self.add(material, out) if material else out
+
+    def _tube_patch(self, points, radii, depth_scale: float = 1.0) -> tuple[slice, slice, np.ndarray] | None:
+        """(rows, cols, thickness) of a tube over the union of its segments' windows only."""
         pts = np.asarray(points, np.float32)
         r = np.broadcast_to(np.asarray(radii, np.float32), (len(pts),))
-        out = np.zeros((self.h, self.w), np.float32)
+        wins = []
         for i in range(len(pts) - 1):
             p, q = pts[i], pts[i + 1]
             rm = float(max(r[i], r[i + 1])) + 0.1
@@ -148,8 +164,15 @@ class ItemBuilder:
             c1 = min(self.w, int(math.ceil((max(p[0], q[0]) + rm) * self.ppc)))
             r0 = max(0, int((min(p[1], q[1]) - rm) * self.ppc))
             r1 = min(self.h, int(math.ceil((max(p[1], q[1]) + rm) * self.ppc)))
-            if c1 <= c0 or r1 <= r0:
-                continue
+            if c1 > c0 and r1 > r0:
+                wins.append((i, r0, r1, c0, c1))
+        if not wins:
+            return None
+        R0, R1 = min(w[1] for w in wins), max(w[2] for w in wins)
+        C0, C1 = min(w[3] for w in wins), max(w[4] for w in wins)
+        out = np.zeros((R1 - R0, C1 - C0), np.float32)
+        for i, r0, r1, c0, c1 in wins:
+            p, q = pts[i], pts[i + 1]
             X, Y = self.X[:, c0:c1], self.Y[r0:r1, :]
             d = q - p
             L2 = float(d @ d) or 1e-9
@@ -157,8 +180,30 @@ class ItemBuilder:
             dist2 = (X - p[0] - s * d[0]) ** 2 + (Y - p[1] - s * d[1]) ** 2
             rad = r[i] + s * (r[i + 1] - r[i])
             t = 2.0 * depth_scale * np.sqrt(np.maximum(rad * rad - dist2, 0.0))
-            np.maximum(out[r0:r1, c0:c1], t, out=out[r0:r1, c0:c1])
-        return self.add(material, out) if material else out
+            view = out[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
+            np.maximum(view, t, out=view)
+        return slice(R0, R1), slice(C0, C1), out
+
+    def small_solids(self, material: str, tubes: list[tuple] = (), ellipsoids: list[tuple] = (),
+                     plates: list[tuple] = ()) -> None:
+        """Many small solids of one material added in their own windows (vertebrae, ribs, claws):
+        the same sum as one ``tube``/``ellipsoid`` call each, without a full-patch map per solid.
+
+        tubes: (points, radii) or (points, radii, depth_scale); ellipsoids and plates: the args of
+        ``ellipsoid`` / ``plate3d`` after the material."""
+        material = str(material)
+        if material not in self.parts:
+            self.parts[material] = np.zeros((self.h, self.w), np.float32)
+        acc = self.parts[material]
+        for args in tubes:
+            patch = self._tube_patch(*args)
+            if patch is not None:
+                acc[patch[0], patch[1]] += patch[2]
+        for make, arg_list in ((self._ellipsoid_patch, ellipsoids), (self._plate_patch, plates)):
+            for args in arg_list:
+                patch = make(*args)
+                if patch is not None:
+                    acc[patch[0], patch[1]] += patch[2]
 
     def hollow_tube(self, material: str, points, radii, wall: float, fill: str | None = None) -> None:
         outer = self.tube(None, points, radii)
@@ -226,7 +271,10 @@ class ItemBuilder:
         for i in range(n):
             j = (i + 1) % len(pts)
             p, q = pts[i], pts[j]
-            rm = 1.5 * max(r[i], r[j]) + 0.1  # mitred caps reach a little beyond the radius
+            # a mitred cap reaches r * tan(its angle to the axis) beyond the radius
+            axis = (q - p) / max(float(np.linalg.norm(q - p)), 1e-9)
+            cos = min(abs(float(mit[i] @ axis)), abs(float(mit[j] @ axis)))
+            rm = max(r[i], r[j]) * (1.0 + math.sqrt(max(1.0 - cos * cos, 0.0)) / max(cos, 0.2)) + 0.1
             win = self._window(min(p[0], q[0]) - rm, min(p[1], q[1]) - rm, max(p[0], q[0]) + rm, max(p[1], q[1]) + rm)
             if win is None:
                 continue
@@ -263,29 +311,37 @@ class ItemBuilder:
         Seen at tilt, the outline is foreshortened and the path length is thickness / |cos tilt|
         (capped at ``max_path`` for plates seen edge-on). ``base_ramp`` makes it thicker towards -v
         (a pangolin scale's embedded base) by that fraction."""
+        out = np.zeros((self.h, self.w), np.float32)
+        patch = self._plate_patch(outline, thickness, centre, R, base_ramp, max_path)
+        if patch is not None:
+            out[patch[0], patch[1]] = patch[2]
+        return self.add(material, out) if material else out
+
+    def _plate_patch(self, outline, thickness: float, centre: tuple[float, float], R: np.ndarray,
+                     base_ramp: float = 0.0, max_path: float = 3.0) -> tuple[slice, slice, np.ndarray] | None:
+        """(rows, cols, thickness) of a ``plate3d`` over its own bounding window only."""
         uv = np.asarray(outline, np.float64)
         M = np.asarray(R, np.float64)[:2, :2]  # (u, v) -> (x, y) offsets
         xy = uv @ M.T + np.asarray(centre)
         lo, hi = xy.min(0), xy.max(0)
-        out = np.zeros((self.h, self.w), np.float32)
         win = self._window(lo[0] - 0.1, lo[1] - 0.1, hi[0] + 0.1, hi[1] + 0.1)
         if win is None:
-            return self.add(material, out) if material else out
+            return None
         rows, cols = win
         mask = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.uint8)
         shifted = np.round((xy * self.ppc - (cols.start, rows.start)) * 16).astype(np.int32)
         cv2.fillPoly(mask, [shifted], 255, lineType=cv2.LINE_AA, shift=4)  # anti-aliased outline
         path = min(thickness / max(abs(float(R[2][2])), 1e-3), max_path)
-        t = mask.astype(np.float32) * (path / 255.0)
-        if base_ramp and abs(np.linalg.det(M)) > 1e-3:
+        t = mask.astype(np.float32) * np.float32(path / 255.0)
+        det = M[0, 0] * M[1, 1] - M[0, 1] * M[1, 0]
+        if base_ramp and abs(det) > 1e-3:
             # v of each pixel (inverse of the in-plane map): thickness falls off from the base
-            inv = np.linalg.inv(M)
-            dx, dy = self.X[:, cols] - centre[0], self.Y[rows, :] - centre[1]
-            v = inv[1, 0] * dx + inv[1, 1] * dy
             half = max(float(np.ptp(uv[:, 1])) / 2, 1e-3)
-            t *= (1.0 + base_ramp * np.clip(-v / half, -1.0, 1.0)) / (1.0 + base_ramp)
-        out[rows, cols] = t
-        return self.add(material, out) if material else out
+            dx, dy = self.X[:, cols] - float(centre[0]), self.Y[rows, :] - float(centre[1])
+            k = -base_ramp / (half * det)  # -base_ramp * v / half with v = (-M10 dx + M00 dy) / det
+            ramp = np.clip(k * (-float(M[1, 0]) * dx + float(M[0, 0]) * dy), -base_ramp, base_ramp)
+            t *= (1.0 + ramp) * np.float32(1.0 / (1.0 + base_ramp))
+        return rows, cols, t
 
     # -- textures ---------------------------------------------------------------------------------
     def smooth_noise(self, rng: np.random.Generator, cell_cm: float, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:

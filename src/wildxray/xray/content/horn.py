@@ -92,7 +92,7 @@ def antelope_horn(rng: np.random.Generator, ppc: float, material: str = "keratin
     there (thin sheath, bright edges) and solid towards the smooth tip."""
     length = rng.uniform(20, 37)
     r_base = rng.uniform(1.4, 2.2)
-    n = 48  # enough frusta to resolve the rings
+    n = 36  # enough frusta to resolve the rings
     body = curve3d(length, rng.uniform(0.2, 0.6), n, twist=rng.uniform(-0.15, 0.15))
     R = random_rotation(rng, 30)
     b, pts = builder_around(body @ R.T, r_base + 1.0, ppc)

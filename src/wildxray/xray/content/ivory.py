@@ -32,7 +32,7 @@ def tusk(rng: np.random.Generator, ppc: float, material: str = "dentine_ivory", 
     (``cavity=False`` for a cast resin copy, which is solid)."""
     length = rng.uniform(22, 60)
     r_base = float(np.clip(length * rng.uniform(0.06, 0.09), 1.5, 4.5))  # thicker with length
-    n = 16
+    n = 12
     body, radii = _tusk_geometry(rng, length, r_base, n)
     R = random_rotation(rng, 25)
     b, pts = builder_around(body @ R.T, r_base + 1, ppc)
@@ -114,7 +114,7 @@ def bangle(rng: np.random.Generator, ppc: float, material: str = "dentine_ivory"
     R_ring, r = rng.uniform(3.0, 4.5), rng.uniform(0.4, 0.9)
     pose = rotation(0, rng.uniform(-65, 65), rng.uniform(-20, 20))
     ring = [pose @ np.array([R_ring * math.cos(a), R_ring * math.sin(a), 0.0])
-            for a in np.linspace(0, 2 * math.pi, 32, endpoint=False)]
+            for a in np.linspace(0, 2 * math.pi, 16, endpoint=False)]  # 16 sides: within 0.1 cm of a circle
     b, pts = builder_around(np.array(ring), r + 0.8, ppc)
     b.tube3d(material, pts, r, closed=True)
     return b
@@ -132,13 +132,14 @@ def beads(rng: np.random.Generator, ppc: float, material: str = "dentine_ivory")
     wob = 1 + 0.15 * np.sin(3 * a + phase[0]) + 0.08 * np.sin(5 * a + phase[1])
     path = np.stack([rx + 2 + rx * wob * np.cos(a) / 1.2, ry + 2 + ry * wob * np.sin(a) / 1.2], 1)
     seg = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(path, axis=0), axis=1))])
-    b.tube("polyester_fabric", [tuple(p) for p in path[::2]], 0.05)  # the thread
-    for d in np.arange(0, seg[-1] - r, 2 * r * 1.02):
-        x, y = np.interp(d, seg, path[:, 0]), np.interp(d, seg, path[:, 1])
-        b.ellipsoid(material, float(x), float(y), r, r, 2 * r)
+    b.small_solids("polyester_fabric", tubes=[([tuple(p) for p in path[::6]], 0.05)])  # the thread
+    d = np.arange(0, seg[-1] - r, 2 * r * 1.02)
+    xs, ys = np.interp(d, seg, path[:, 0]), np.interp(d, seg, path[:, 1])
+    beads = [(float(x), float(y), r, r, 2 * r) for x, y in zip(xs, ys)]
     if rng.random() < 0.5:  # a pendant / guru bead
         x, y = path[len(path) // 4]
-        b.ellipsoid(material, float(x), float(y) + 1.2 * r, 1.5 * r, 2 * r, 2.5 * r)
+        beads.append((float(x), float(y) + 1.2 * r, 1.5 * r, 2 * r, 2.5 * r))
+    b.small_solids(material, ellipsoids=beads)  # each bead in its own window
     b.meta["group"] = True
     return b
 

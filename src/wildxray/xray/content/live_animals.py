@@ -22,15 +22,18 @@ def spine(b: ItemBuilder, pts: list[tuple[float, float]], r: float, step: float)
     pts_a = np.asarray(pts, np.float32)
     seg = np.linalg.norm(np.diff(pts_a, axis=0), axis=1)
     s = np.concatenate([[0], np.cumsum(seg)])
+    beads = []
     for d in np.arange(0, s[-1], step):
         i = min(int(np.searchsorted(s, d, side="right")) - 1, len(seg) - 1)
         f = (d - s[i]) / max(seg[i], 1e-6)
         x, y = pts_a[i] + f * (pts_a[i + 1] - pts_a[i])
-        b.ellipsoid("cortical_bone", float(x), float(y), r, r * 0.8, r * 1.6)
+        beads.append((float(x), float(y), r, r * 0.8, r * 1.6))
+    b.small_solids("cortical_bone", ellipsoids=beads)
 
 
 def ribs(b: ItemBuilder, pts: list[tuple[float, float]], half_len: float, r: float) -> None:
     """Thin curved ribs on both sides of a path, swept back (the ladder read as a skeleton)."""
+    bones = []
     for i in range(1, len(pts) - 1):
         (x0, y0), (x1, y1) = pts[i - 1], pts[i + 1]
         dx, dy = x1 - x0, y1 - y0
@@ -40,7 +43,8 @@ def ribs(b: ItemBuilder, pts: list[tuple[float, float]], half_len: float, r: flo
         for side in (-1, 1):
             mid = (x + side * nx * half_len * 0.6 - tx * half_len * 0.15, y + side * ny * half_len * 0.6 - ty * half_len * 0.15)
             end = (x + side * nx * half_len - tx * half_len * 0.35, y + side * ny * half_len - ty * half_len * 0.35)
-            b.tube("cortical_bone", [(x, y), mid, end], r)
+            bones.append(([(x, y), mid, end], r))
+    b.small_solids("cortical_bone", tubes=bones)
 
 
 def wrap_in_cloth(b: ItemBuilder, rng: np.random.Generator, kind: str) -> None:

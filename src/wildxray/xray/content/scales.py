@@ -32,15 +32,15 @@ def shield_outline(rng: np.random.Generator, width: float) -> np.ndarray:
 def _heap(b: ItemBuilder, rng: np.random.Generator, material: str, n: int, cx: float, cy: float,
           rx: float, ry: float) -> None:
     """``n`` scales heaped about (cx, cy): positions denser towards the middle, random tilts."""
-    acc = np.zeros((b.h, b.w), np.float32)
+    shields = []
     for _ in range(n):
         width = rng.uniform(2.5, 6.5)
         rho, phi = math.sqrt(rng.random()) ** 1.3, rng.uniform(0, 2 * math.pi)  # centre-weighted disc
         x, y = cx + rx * rho * math.cos(phi), cy + ry * rho * math.sin(phi)
         tilt = min(abs(rng.normal(0, 35)), 80)  # most lie flattish, some stand steep
         R = rotation(rng.uniform(0, 360), tilt, rng.uniform(-20, 20))
-        acc += b.plate3d(None, shield_outline(rng, width), rng.uniform(0.12, 0.25), (x, y), R, base_ramp=0.6)
-    b.add(material, acc)
+        shields.append((shield_outline(rng, width), rng.uniform(0.12, 0.25), (x, y), R, 0.6))
+    b.small_solids(material, plates=shields)  # each in its own window: heaps of 200 stay cheap
 
 
 def scale_sack(rng: np.random.Generator, ppc: float, material: str = "pangolin_scale") -> ItemBuilder:

@@ -38,6 +38,7 @@ def hide_outline(rng: np.random.Generator, cx: float, cy: float, rx: float, ry: 
 
 def _claws(b: ItemBuilder, rng: np.random.Generator, x: float, y: float, direction: float) -> None:
     """4-5 hooked claws fanned at a paw (keratin sheath round a bone core), pointing ``direction``."""
+    sheaths, cores = [], []
     for j in range(int(rng.integers(4, 6))):
         a = direction + (j - 2) * 0.25
         L = rng.uniform(2.5, 4.0)
@@ -45,8 +46,10 @@ def _claws(b: ItemBuilder, rng: np.random.Generator, x: float, y: float, directi
         hook = arc_points(bx - L * math.sin(a) * 0.5, by + L * math.cos(a) * 0.5, L * 0.5, a - math.pi / 2,
                           a - math.pi / 2 + 1.4, 5)
         radii = np.linspace(0.4, 0.05, 5)
-        b.tube("keratin", hook, radii)
-        b.tube("cortical_bone", hook[:3], radii[:3] * 0.45)
+        sheaths.append((hook, radii))
+        cores.append((hook[:3], radii[:3] * 0.45))
+    b.small_solids("keratin", tubes=sheaths)
+    b.small_solids("cortical_bone", tubes=cores)
 
 
 def _fur(b: ItemBuilder, rng: np.random.Generator, skin: np.ndarray, layers: np.ndarray | float = 1.0) -> None:

@@ -38,49 +38,53 @@ def random_rotation(rng: np.random.Generator, max_pitch_deg: float, max_roll_deg
     return rotation(0.0, rng.uniform(-max_pitch_deg, max_pitch_deg), rng.uniform(-max_roll_deg, max_roll_deg))
 
 
-def _half_space(mz: float, c: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Intersect [lo, hi] with {z : mz * z + c >= 0}."""
-    if abs(mz) < _EPS:
-        empty = c < 0
-        return np.where(empty, np.inf, lo), np.where(empty, -np.inf, hi)
-    bound = -c / mz
-    return (np.maximum(lo, bound), hi) if mz > 0 else (lo, np.minimum(hi, bound))
-
-
 def frustum_chord(X: np.ndarray, Y: np.ndarray, p0: np.ndarray, p1: np.ndarray, r0: float, r1: float,
                   m0: np.ndarray, m1: np.ndarray) -> np.ndarray:
     """Chord through a truncated cone from p0 (radius r0) to p1 (radius r1), cut by the plane
     through p0 with normal m0 and the plane through p1 with normal m1 (both pointing along the
     axis). Mitred cut planes let a chain of frusta along a bent polyline tile the solid exactly, so
     their chords add without seams or double counting."""
-    d = p1 - p0
-    length = float(np.linalg.norm(d))
-    a = d / max(length, _EPS)
+    d = [float(v) for v in np.asarray(p1, np.float64) - np.asarray(p0, np.float64)]
+    length = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+    a = [v / max(length, _EPS) for v in d]  # python floats keep the window maths float32
+    m0, m1 = [float(v) for v in m0], [float(v) for v in m1]
     k = (r1 - r0) / max(length, _EPS)
-    wx, wy = X - p0[0], Y - p0[1]  # ray offsets from p0; z is measured from p0's depth
+    wx, wy = X - float(p0[0]), Y - float(p0[1])  # ray offsets from p0; z is measured from p0's depth
+    # the two cut planes bound z:  m0 . (P - p0) >= 0  and  m1 . (P - p1) <= 0
+    lo: np.ndarray | float = -np.inf
+    hi: np.ndarray | float = np.inf
+    valid: np.ndarray | bool = True
+    for mz, c in ((m0[2], wx * m0[0] + wy * m0[1]),
+                  (-m1[2], -((wx - d[0]) * m1[0] + (wy - d[1]) * m1[1] - d[2] * m1[2]))):  # mz z + c >= 0
+        if abs(mz) < _EPS:
+            valid = valid & (c >= 0)
+        elif mz > 0:
+            lo = np.maximum(lo, -c / mz)
+        else:
+            hi = np.minimum(hi, -c / mz)
     # cone: |w|^2 - s^2 <= (r0 + k s)^2 with s = w . a = s0 + a_z z  ->  A z^2 + B z + C <= 0
     s0 = wx * a[0] + wy * a[1]
     A = 1.0 - a[2] ** 2 * (1.0 + k * k)
-    B = -2.0 * a[2] * (s0 * (1.0 + k * k) + k * r0)
-    C = wx * wx + wy * wy - s0 * s0 - (r0 + k * s0) ** 2
-    lo = np.full(np.broadcast_shapes(X.shape, Y.shape), -np.inf)
-    hi = np.full_like(lo, np.inf)
-    lo, hi = _half_space(float(m0[2]), wx * m0[0] + wy * m0[1], lo, hi)
-    lo, hi = _half_space(-float(m1[2]), -((wx - d[0]) * m1[0] + (wy - d[1]) * m1[1] - d[2] * m1[2]), lo, hi)
     if abs(A) < 1e-4:  # a ray parallel to the cone's surface line: nudge (error ~1e-4 of a radius)
         A = 1e-4 if A >= 0 else -1e-4
-    disc = B * B - 4.0 * A * C
+    B = (-2.0 * a[2]) * (s0 * (1.0 + k * k) + k * r0)
+    rs = r0 + k * s0
+    C = wx * wx + wy * wy - s0 * s0 - rs * rs
+    disc = B * B - (4.0 * A) * C
     root = np.sqrt(np.maximum(disc, 0.0))
-    z1, z2 = (-B - root) / (2 * A), (-B + root) / (2 * A)
-    z1, z2 = np.minimum(z1, z2), np.maximum(z1, z2)
+    za, zb = (-B - root) / (2 * A), (-B + root) / (2 * A)
+    z1, z2 = (za, zb) if A > 0 else (zb, za)  # ordered roots
     with np.errstate(invalid="ignore"):
         if A > 0:  # ray crosses the mantle twice: inside between the roots
             chord = np.where(disc > 0, np.minimum(hi, z2) - np.maximum(lo, z1), 0.0)
         else:  # ray steeper than the mantle: inside outside the roots (or everywhere), cut by the planes
             inside = np.maximum(np.minimum(hi, z1) - lo, 0.0) + np.maximum(hi - np.maximum(lo, z2), 0.0)
             chord = np.where(disc > 0, inside, hi - lo)
-    chord = np.nan_to_num(chord, nan=0.0, posinf=0.0, neginf=0.0)
-    return np.clip(chord, 0.0, length + 2.0 * max(r0, r1)).astype(np.float32)
+            chord = np.where(np.isfinite(chord), chord, 0.0)
+    chord = np.clip(chord, 0.0, length + 2.0 * max(r0, r1))
+    if valid is not True:
+        chord = chord * valid
+    return np.broadcast_to(chord, np.broadcast_shapes(X.shape, Y.shape)).astype(np.float32)
 
 
 def mitre_normals(points: np.ndarray, closed: bool = False) -> np.ndarray:
