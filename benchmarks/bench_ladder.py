@@ -1,0 +1,225 @@
+"""A learnability ladder: can the detector learn the simulator's classes, and what makes it hard?
+
+The same model (``model=default``, random init) and recipe train from scratch for the same budget
+of CPU time (``train.time_limit_clock=cpu``, one torch thread, scans synthesised in the process) on
+the endless synthetic stream of three scenes, one rung each, all three at once:
+
+- ``isolated``: contraband alone in its parcel (no clutter, no decoys, no concealment: the issue's
+  "easy" set, ``content.clutter=[0,0] content.decoy_probability=0.0 content.conceal_probability=0.0``);
+- ``decoys``: the same plus 1-3 look-alikes in every parcel (``content.decoy_probability=1.0``);
+- ``full``: the default scene (clutter, decoys, concealment).
+
+Each rung is scored on its own held-out scans of the same scene (``wildxray synth``, seeds far from
+the stream's) through the exported ONNX model (``wildxray export``; the station's letterbox and
+NMS): class-aware and class-agnostic COCO mAP50 and mAP50-95, and a confusion table at IoU 0.5 and
+one score threshold (rows: true class; columns: predicted class, or "missed").
+
+    .venv/bin/python benchmarks/bench_ladder.py                 # 3 x 30 CPU-minutes -> benchmarks/results/ladder.md
+    .venv/bin/python benchmarks/bench_ladder.py --minutes 5     # a shorter ladder
+    .venv/bin/python benchmarks/bench_ladder.py --quick         # smoke run, ~1-2 min (meaningless figures)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+EASY = ["content.clutter=[0,0]", "content.decoy_probability=0.0", "content.conceal_probability=0.0"]
+
+#: rung -> (description, synth overrides of its scenes)
+RUNGS: dict[str, tuple[str, list[str]]] = {
+    "isolated": ("isolated contraband (no clutter, decoys or concealment)", EASY),
+    "decoys": ("contraband + 1-3 decoys", ["content.clutter=[0,0]", "content.decoy_probability=1.0",
+                                          "content.conceal_probability=0.0"]),
+    "full": ("full default scene", []),
+}
+QUICK_IMAGE = ["image.width=192", "image.height=144"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("--minutes", type=float, default=30.0, help="CPU minutes of training per rung (default 30)")
+    p.add_argument("--rungs", nargs="*", default=list(RUNGS), choices=list(RUNGS))
+    p.add_argument("--test-scans", type=int, default=200, help="held-out scans per rung")
+    p.add_argument("--size", type=int, default=416, help="input size")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=0.002)
+    p.add_argument("--warmup", type=int, default=30, help="warm-up steps")
+    p.add_argument("--score-thresh", type=float, default=0.3, help="score threshold of the confusion table")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--work", type=Path, default=REPO / "outputs" / "bench_ladder", help="data, runs, models")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "ladder.md")
+    p.add_argument("--quick", action="store_true", help="smoke run: tiny scans, seconds of training")
+    return p
+
+
+def _wildxray(*args: str) -> list[str]:
+    """The ``wildxray`` command line, run with this interpreter (no reliance on PATH)."""
+    return [sys.executable, "-m", "wildxray.cli.main", *args]
+
+
+def _run(cmd: list[str], log: Path) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as f:
+        code = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+    if code:
+        raise SystemExit(f"bench_ladder: `{' '.join(cmd[2:])}` failed (exit {code}); see {log}")
+
+
+def test_sets(args: argparse.Namespace) -> dict[str, Path]:
+    """``wildxray synth`` one held-out set per rung (seed 880000 + rung index: no stream seed)."""
+    out = {}
+    for k, rung in enumerate(args.rungs):
+        folder = args.work / "data" / rung
+        overrides = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
+        _run(_wildxray("synth", "--out", str(folder), "--n", str(args.test_scans), "--seed",
+                       str(880_000 + 10 * list(RUNGS).index(rung) + args.seed), "--workers", "1", "--no-progress",
+                       *overrides), args.work / "logs" / f"synth_{rung}.log")
+        out[rung] = folder / "annotations.json"
+    return out
+
+
+def train_command(rung: str, args: argparse.Namespace) -> list[str]:
+    synth = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
+    quick = ["train=smoke"] if args.quick else []
+    return _wildxray(
+        "train", "model=default", *quick, "data=synthetic",
+        "data.synth_overrides=[" + ",".join(f"'{o}'" for o in synth) + "]",
+        f"input_size={args.size}", f"train.batch_size={args.batch}", f"optim.optimizer.lr={args.lr}",
+        f"optim.scheduler.warmup_steps={args.warmup}", "train.epochs=100000", "train.max_steps=null",
+        f"train.time_limit_minutes={args.minutes}", "train.time_limit_clock=cpu", "train.num_workers=0",
+        "train.early_stopping.patience=0", "train.eval_every=100000",
+        f"data.samples_per_epoch={8 if args.quick else 25 * args.batch}", f"data.val_size={8 if args.quick else 60}",
+        "train.progress=false", f"seed={args.seed}", "device=cpu", f"hydra.run.dir={args.work / 'runs' / rung}",
+    )
+
+
+def train_all(args: argparse.Namespace) -> dict[str, float]:
+    """Start every rung at once (one torch thread each, equal CPU budgets) and wait for all;
+    returns the wall minutes of each."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    procs = {}
+    for rung in args.rungs:
+        run = args.work / "runs" / rung
+        run.mkdir(parents=True, exist_ok=True)
+        log = (run / "train.log").open("w")
+        procs[rung] = (subprocess.Popen(train_command(rung, args), cwd=REPO, env=env, stdout=log,
+                                        stderr=subprocess.STDOUT), log, time.perf_counter())
+        print(f"started {rung}: {run / 'train.log'}", flush=True)
+    wall = {}
+    for rung, (proc, log, t0) in procs.items():
+        code = proc.wait()
+        log.close()
+        if code:
+            raise SystemExit(f"bench_ladder: training {rung} failed (exit {code}); see {args.work / 'runs' / rung / 'train.log'}")
+        wall[rung] = (time.perf_counter() - t0) / 60
+    return wall
+
+
+def export(rung: str, args: argparse.Namespace) -> Path:
+    onnx_path = args.work / "onnx" / f"{rung}.onnx"
+    _run(_wildxray("export", "--checkpoint", str(args.work / "runs" / rung / "last.pt"), "--out", str(onnx_path),
+                   "--score-thresh", "0.005"), args.work / "logs" / f"export_{rung}.log")
+    return onnx_path
+
+
+def score(onnx_path: Path, ann: Path, score_thresh: float) -> dict:
+    """Class-aware and class-agnostic COCO figures and the confusion table of one model on one set."""
+    from wildxray.data.coco import load_coco
+    from wildxray.evaluation.coco_metrics import coco_map
+    from wildxray.evaluation.confusion import AGNOSTIC, class_agnostic, confusion_at
+    from wildxray.evaluation.inference import predict_dataset
+    from wildxray.runtime.card import read_card
+    from wildxray.runtime.session import OnnxDetector
+
+    classes = list(read_card(onnx_path)["classes"])
+    dataset = load_coco(ann)
+    predictions = predict_dataset(OnnxDetector(onnx_path, threads=1), dataset)
+    aware = coco_map(dataset.coco_dict, predictions, classes)
+    agnostic = coco_map(*class_agnostic(dataset.coco_dict, predictions), AGNOSTIC)
+    cm = confusion_at(dataset.coco_dict, predictions, classes, score_thresh)
+    return {"classes": classes, "mAP50": aware["mAP50"], "mAP50_95": aware["mAP"],
+            "agnostic_mAP50": agnostic["mAP50"], "agnostic_mAP50_95": agnostic["mAP"],
+            "per_class_AP50": aware["per_class_AP50"], "confusion": cm.tolist(),
+            "scans": len(dataset.images), "boxes": len(dataset.coco_dict["annotations"])}
+
+
+def run_steps(rung: str, work: Path) -> int:
+    from wildxray.training.checkpoint import load_checkpoint
+
+    return int(load_checkpoint(work / "runs" / rung / "last.pt")["step"])
+
+
+def _f(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: dict, generator: str) -> str:
+    import numpy as np
+
+    from wildxray.evaluation.confusion import confusion_markdown
+
+    lines = [
+        "# Learnability ladder: the same model and recipe on three scenes",
+        "",
+        f"Each rung: `model=default` from random init, {args.minutes:g} CPU-minutes of its own process (one torch "
+        f"thread, scans synthesised in the process) on the synthetic stream of its scene (generator `{generator}`), "
+        f"{args.size} px, batch {args.batch}, AdamW lr {args.lr:g}, {args.warmup} warm-up steps then cosine, EMA; "
+        "the rungs trained at the same time. Each scored on its own held-out scans of the same scene through the "
+        "exported ONNX model. Class-agnostic: every box and detection relabelled as one class.",
+        "",
+        "| rung | steps | held-out scans (boxes) | mAP50 | mAP50-95 | class-agnostic mAP50 | class-agnostic mAP50-95 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rung, s in scores.items():
+        lines.append(f"| {RUNGS[rung][0]} | {steps[rung]} | {s['scans']} ({s['boxes']}) | {_f(s['mAP50'])} | "
+                     f"{_f(s['mAP50_95'])} | {_f(s['agnostic_mAP50'])} | {_f(s['agnostic_mAP50_95'])} |")
+    first = next(iter(scores.values()))
+    lines += ["", "AP50 per class:", "", "| rung | " + " | ".join(first["classes"]) + " |",
+              "|---|" + "---|" * len(first["classes"])]
+    for rung, s in scores.items():
+        lines.append(f"| {rung} | " + " | ".join(_f(s["per_class_AP50"].get(c)) for c in s["classes"]) + " |")
+    for rung, s in scores.items():
+        lines += ["", f"### Confusion, {RUNGS[rung][0]} (IoU 0.5, score >= {args.score_thresh:g})", "",
+                  confusion_markdown(np.array(s["confusion"]), s["classes"])]
+    if args.quick:
+        lines += ["", "**Smoke run (--quick): tiny scans, seconds of training; these figures mean nothing.**"]
+    lines += ["", f"- command: `python benchmarks/bench_ladder.py {' '.join(sys.argv[1:])}`",
+              f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared; wall time per "
+              "rung: " + ", ".join(f"{k} {v:.1f} min" for k, v in wall.items()),
+              f"- date: {datetime.date.today().isoformat()}", ""]
+    text = "\n".join(lines)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from wildxray.xray.synth import generator_fingerprint
+
+    if args.quick:
+        args.minutes, args.size, args.batch, args.warmup = min(args.minutes, 0.05), 64, 2, 1
+        args.test_scans = min(args.test_scans, 8)
+    args.work = args.work.resolve()
+    sets = test_sets(args)
+    wall = train_all(args)
+    scores = {r: score(export(r, args), sets[r], args.score_thresh) for r in args.rungs}
+    steps = {r: run_steps(r, args.work) for r in args.rungs}
+    (args.work / "scores.json").write_text(json.dumps({"scores": scores, "steps": steps}, indent=1))
+    print(write_markdown(args, scores, steps, wall, generator_fingerprint()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
