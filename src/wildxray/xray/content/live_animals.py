@@ -65,6 +65,14 @@ def wrap_in_cloth(b: ItemBuilder, rng: np.random.Generator, kind: str) -> None:
     b.add("cotton_fabric", mask * 2 * layer * (0.8 + 0.5 * b.wrinkles(rng, 2.0)))
 
 
+def pack_in_cloth(b: ItemBuilder, rng: np.random.Generator, container: str | None,
+                  weights: tuple[float, float, float]) -> None:
+    """Bare, in a sock or in a bag: ``container`` ("none" | "sock" | "bag"), or drawn by ``weights``."""
+    container = container or str(rng.choice(["none", "sock", "bag"], p=list(weights)))
+    if container != "none":
+        wrap_in_cloth(b, rng, container)
+
+
 def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue",
            container: str | None = None) -> ItemBuilder:
     """Lizard: body, tail and head of soft tissue, air in its lungs, vertebral column, ribs,
@@ -90,9 +98,7 @@ def lizard(rng: np.random.Generator, ppc: float, material: str = "soft_tissue",
         b.tube("cortical_bone", [(x0, y0), knee, foot], [body_r * 0.12, body_r * 0.09, body_r * 0.07])
     b.shell_ellipsoid("cortical_bone", path[0][0] + body_r * 0.5, path[0][1], body_r * 0.6, body_r * 0.42,
                       body_r * 0.5, body_r * 0.08)
-    container = container or str(rng.choice(["none", "sock", "bag"], p=[0.3, 0.4, 0.3]))
-    if container != "none":
-        wrap_in_cloth(b, rng, container)
+    pack_in_cloth(b, rng, container, (0.3, 0.4, 0.3))
     return b
 
 
@@ -117,9 +123,7 @@ def snake(rng: np.random.Generator, ppc: float, material: str = "soft_tissue",
     b.add(material, np.maximum(body - lung, 0.0))
     spine(b, pts, r * 0.17, r * 0.35)
     ribs(b, pts[: int(len(pts) * 0.85)], r * 0.8, max(0.05, r * 0.06))
-    container = container or str(rng.choice(["none", "sock", "bag"], p=[0.3, 0.3, 0.4]))
-    if container != "none":
-        wrap_in_cloth(b, rng, container)
+    pack_in_cloth(b, rng, container, (0.3, 0.3, 0.4))
     return b
 
 
