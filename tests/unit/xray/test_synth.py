@@ -76,7 +76,13 @@ def _tight(mask: np.ndarray) -> list[float]:
 def test_masks_are_each_items_own_density_and_boxes_their_tight_boxes(small_cfg):
     cfg = small_cfg.copy()
     cfg.clean_fraction = 0.0
-    cfg.content.min_visible_pixels = 2000  # some small or clipped items fall below it: they get no box
+    # The threshold is the median mask size of these scenes, so some items fall below it (no box)
+    # whatever the item generators draw.
+    probe = ScanSynthesizer(cfg)
+    sizes = [int((_own_density(probe, p) > MASK_DENSITY_G_CM2).sum())
+             for seed in range(6) for p in probe.draw_scene(np.random.default_rng(seed)).contraband()]
+    limit = int(np.median(sizes))
+    cfg.content.min_visible_pixels = limit
     synth = ScanSynthesizer(cfg)
     kept = dropped = 0
     for seed in range(6):
@@ -86,7 +92,7 @@ def test_masks_are_each_items_own_density_and_boxes_their_tight_boxes(small_cfg)
         for placed in scene.contraband():
             mask = _own_density(synth, placed) > MASK_DENSITY_G_CM2
             assert not (mask & ~_alone(synth, placed)).any(), "a mask pixel where the item does not attenuate"
-            if mask.sum() >= 2000:
+            if mask.sum() >= limit:
                 expected.append(mask)
                 labels.append(placed.item.label)
             else:
@@ -98,7 +104,7 @@ def test_masks_are_each_items_own_density_and_boxes_their_tight_boxes(small_cfg)
         np.testing.assert_array_equal(scan.target.boxes, np.array([_tight(m) for m in expected], np.float32).reshape(-1, 4))
         boxed = [it for it in scan.meta["items"] if "box" in it]
         assert [it["area"] for it in boxed] == [int(m.sum()) for m in expected]
-    assert kept >= 6 and dropped >= 1
+    assert kept >= 3 and dropped >= 1
 
 
 def test_mask_threshold_is_on_the_items_own_areal_density():
