@@ -194,6 +194,9 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
                   confusion_markdown(np.array(s["confusion"]), s["classes"])]
     if args.quick:
         lines += ["", "**Smoke run (--quick): tiny scans, seconds of training; these figures mean nothing.**"]
+    elif min(steps.values()) < 1000:  # the default model needs thousands of steps to find anything
+        lines += ["", f"**Only {min(steps.values())} optimiser steps per rung: a smoke figure, not a measurement "
+                      "of learnability.**"]
     lines += ["", f"- command: `python benchmarks/bench_ladder.py {' '.join(sys.argv[1:])}`",
               f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared; wall time per "
               "rung: " + ", ".join(f"{k} {v:.1f} min" for k, v in wall.items()),

@@ -56,11 +56,27 @@ def pick_form(class_name: str, rng: np.random.Generator) -> str:
     return names[int(rng.choice(len(names), p=w / w.sum()))]
 
 
+def cropped(item: Item, margin_px: int = 1) -> Item:
+    """``item`` on the smallest patch that holds its footprint (plus ``margin_px``).
+
+    Generators leave room round a shape for its tilt, claws or tail; the composer fits items by
+    their patch, so a loose patch would keep a hide or a tusk out of parcels it fits in."""
+    fp = item.footprint()
+    rows, cols = np.flatnonzero(fp.any(1)), np.flatnonzero(fp.any(0))
+    if len(rows) == 0:
+        return item
+    r0, r1 = max(rows[0] - margin_px, 0), min(rows[-1] + 1 + margin_px, fp.shape[0])
+    c0, c1 = max(cols[0] - margin_px, 0), min(cols[-1] + 1 + margin_px, fp.shape[1])
+    parts = {k: np.ascontiguousarray(v[r0:r1, c0:c1]) for k, v in item.parts.items()}
+    return Item(parts, item.kind, item.role, item.label, dict(item.meta))
+
+
 def make_contraband(class_name: str, rng: np.random.Generator, ppc: float, form: str | None = None) -> Item:
-    """One contraband item of ``class_name`` (random form unless given), label = class index."""
+    """One contraband item of ``class_name`` (random form unless given), label = class index,
+    on a patch cropped to its footprint."""
     forms = CONTRABAND[class_name]
     form = form or pick_form(class_name, rng)
-    return forms[form](rng, ppc).build(f"{class_name}/{form}", "contraband", CLASS_NAMES.index(class_name))
+    return cropped(forms[form](rng, ppc).build(f"{class_name}/{form}", "contraband", CLASS_NAMES.index(class_name)))
 
 
 def make_clutter(rng: np.random.Generator, ppc: float, kind: str | None = None) -> Item:
@@ -73,4 +89,4 @@ def make_clutter(rng: np.random.Generator, ppc: float, kind: str | None = None) 
 
 def make_decoy(rng: np.random.Generator, ppc: float, kind: str | None = None) -> Item:
     kind = kind or str(rng.choice(sorted(DECOYS)))
-    return DECOYS[kind](rng, ppc).build(f"decoy/{kind}", "decoy")
+    return cropped(DECOYS[kind](rng, ppc).build(f"decoy/{kind}", "decoy"))  # placed like the contraband

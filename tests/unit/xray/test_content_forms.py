@@ -211,3 +211,11 @@ def test_every_class_has_its_forms():
     assert {"tusk", "tusk_section", "carving", "bangle", "beads", "chopsticks", "seal"} <= set(CONTRABAND["ivory"])
     assert {"long_bone", "skull", "vertebrae", "ribs", "paw"} <= set(CONTRABAND["bone"])
     assert {"tortoise", "lizard", "snake", "bird"} <= set(CONTRABAND["live_animal"])
+
+
+def test_items_come_on_patches_cropped_to_their_footprint():
+    """The composer fits items by their patch: a generator's padding must not keep them out."""
+    for cls in CLASS_NAMES:
+        item = make_contraband(cls, np.random.default_rng(7), PPC)
+        fp = item.footprint()
+        assert fp[:2].any() and fp[-2:].any() and fp[:, :2].any() and fp[:, -2:].any(), item.kind
