@@ -28,10 +28,10 @@ import os
 import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from equal_cpu import ONE_THREAD_ENV, REPO, recipe_overrides, train_side_by_side
+
 EASY = ["content.clutter=[0,0]", "content.decoy_probability=0.0", "content.conceal_probability=0.0"]
 
 #: rung -> (description, synth overrides of its scenes)
@@ -68,7 +68,7 @@ def _wildxray(*args: str) -> list[str]:
 
 
 def _run(cmd: list[str], log: Path) -> None:
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, **ONE_THREAD_ENV)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as f:
         code = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
@@ -92,38 +92,15 @@ def test_sets(args: argparse.Namespace) -> dict[str, Path]:
 def train_command(rung: str, args: argparse.Namespace) -> list[str]:
     synth = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
     quick = ["train=smoke"] if args.quick else []
-    return _wildxray(
-        "train", "model=default", *quick, "data=synthetic",
-        "data.synth_overrides=[" + ",".join(f"'{o}'" for o in synth) + "]",
-        f"input_size={args.size}", f"train.batch_size={args.batch}", f"optim.optimizer.lr={args.lr}",
-        f"optim.scheduler.warmup_steps={args.warmup}", "train.epochs=100000", "train.max_steps=null",
-        f"train.time_limit_minutes={args.minutes}", "train.time_limit_clock=cpu", "train.num_workers=0",
-        "train.early_stopping.patience=0", "train.eval_every=100000",
-        f"data.samples_per_epoch={8 if args.quick else 25 * args.batch}", f"data.val_size={8 if args.quick else 60}",
-        "train.progress=false", f"seed={args.seed}", "device=cpu", f"hydra.run.dir={args.work / 'runs' / rung}",
-    )
+    return _wildxray("train", "model=default", *quick,
+                     "data.synth_overrides=[" + ",".join(f"'{o}'" for o in synth) + "]",
+                     *recipe_overrides(args, args.work / "runs" / rung))
 
 
 def train_all(args: argparse.Namespace) -> dict[str, float]:
-    """Start every rung at once (one torch thread each, equal CPU budgets) and wait for all;
-    returns the wall minutes of each."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    procs = {}
-    for rung in args.rungs:
-        run = args.work / "runs" / rung
-        run.mkdir(parents=True, exist_ok=True)
-        log = (run / "train.log").open("w")
-        procs[rung] = (subprocess.Popen(train_command(rung, args), cwd=REPO, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT), log, time.perf_counter())
-        print(f"started {rung}: {run / 'train.log'}", flush=True)
-    wall = {}
-    for rung, (proc, log, t0) in procs.items():
-        code = proc.wait()
-        log.close()
-        if code:
-            raise SystemExit(f"bench_ladder: training {rung} failed (exit {code}); see {args.work / 'runs' / rung / 'train.log'}")
-        wall[rung] = (time.perf_counter() - t0) / 60
-    return wall
+    """Train every rung at once, at equal CPU time (``equal_cpu``); returns the wall minutes of each."""
+    wall = train_side_by_side({r: train_command(r, args) for r in args.rungs}, args.work / "runs", "bench_ladder")
+    return {r: s / 60 for r, s in wall.items()}
 
 
 def export(rung: str, args: argparse.Namespace) -> Path:

@@ -31,12 +31,10 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from equal_cpu import REPO, recipe_overrides, train_side_by_side
 
 CONFIGS: dict[str, tuple[str, list[str]]] = {
     "mnv3_scratch": ("MobileNetV3-Large, random init (today's default)", ["model=default"]),
@@ -81,38 +79,14 @@ def test_sets(work: Path, quick: bool) -> dict[str, Path]:
 
 def train_command(name: str, args: argparse.Namespace) -> list[str]:
     quick = ["train=smoke", "data.synth_overrides=['image.width=192','image.height=144']"] if args.quick else []
-    return [
-        sys.executable, "-m", "wildxray.cli.train", *CONFIGS[name][1], *quick,
-        "data=synthetic", f"input_size={args.size}", f"train.batch_size={args.batch}",
-        f"optim.optimizer.lr={args.lr}", f"optim.scheduler.warmup_steps={args.warmup}",
-        "train.epochs=100000", "train.max_steps=null", f"train.time_limit_minutes={args.minutes}",
-        "train.time_limit_clock=cpu", "train.num_workers=0", "train.early_stopping.patience=0",
-        "train.eval_every=100000", f"data.samples_per_epoch={8 if args.quick else 25 * args.batch}",
-        f"data.val_size={8 if args.quick else 60}", "train.progress=false", f"seed={args.seed}",
-        "device=cpu", f"hydra.run.dir={args.work / 'runs' / name}",
-    ]
+    return [sys.executable, "-m", "wildxray.cli.train", *CONFIGS[name][1], *quick,
+            *recipe_overrides(args, args.work / "runs" / name)]
 
 
 def train_all(args: argparse.Namespace) -> dict[str, dict]:
-    """Start every configuration at once (one torch thread each) and wait for all."""
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONUNBUFFERED="1")
-    procs = {}
-    for name in args.configs:
-        run = args.work / "runs" / name
-        run.mkdir(parents=True, exist_ok=True)
-        log = (run / "train.log").open("w")
-        procs[name] = (subprocess.Popen(train_command(name, args), cwd=REPO, env=env, stdout=log,
-                                        stderr=subprocess.STDOUT), log, time.perf_counter())
-        print(f"started {name}: {run / 'train.log'}", flush=True)
-    runs = {}
-    for name, (proc, log, t0) in procs.items():
-        code = proc.wait()
-        log.close()
-        if code:
-            raise SystemExit(f"bench_learning: {name} failed (exit {code}); see {args.work / 'runs' / name / 'train.log'}")
-        runs[name] = {"wall_s": time.perf_counter() - t0}
-        print(f"{name} done in {runs[name]['wall_s'] / 60:.1f} min wall", flush=True)
-    return runs
+    """Train every configuration at once, at equal CPU time (``equal_cpu``)."""
+    wall = train_side_by_side({n: train_command(n, args) for n in args.configs}, args.work / "runs", "bench_learning")
+    return {n: {"wall_s": s} for n, s in wall.items()}
 
 
 def run_facts(name: str, work: Path) -> dict:

