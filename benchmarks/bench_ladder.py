@@ -22,15 +22,13 @@ one score threshold (rows: true class; columns: predicted class, or "missed").
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 from pathlib import Path
 
-from equal_cpu import ONE_THREAD_ENV, REPO, recipe_overrides, train_side_by_side
+from equal_cpu import ONE_THREAD_ENV, REPO, recipe_overrides, train_side_by_side, write_report
 
 EASY = ["content.clutter=[0,0]", "content.decoy_probability=0.0", "content.conceal_probability=0.0"]
 
@@ -174,14 +172,7 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
     elif min(steps.values()) < 1000:  # the default model needs thousands of steps to find anything
         lines += ["", f"**Only {min(steps.values())} optimiser steps per rung: a smoke figure, not a measurement "
                       "of learnability.**"]
-    lines += ["", f"- command: `python benchmarks/bench_ladder.py {' '.join(sys.argv[1:])}`",
-              f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared; wall time per "
-              "rung: " + ", ".join(f"{k} {v:.1f} min" for k, v in wall.items()),
-              f"- date: {datetime.date.today().isoformat()}", ""]
-    text = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    return text
+    return write_report(lines, args.out, "bench_ladder.py", {k: 60 * v for k, v in wall.items()}, sys.argv[1:])
 
 
 def main(argv: list[str] | None = None) -> int:

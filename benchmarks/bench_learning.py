@@ -27,14 +27,11 @@ init), ``lite0_imagenet`` (EfficientNet-Lite0 from the PyPI wheel's ImageNet wei
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
-from equal_cpu import REPO, recipe_overrides, train_side_by_side
+from equal_cpu import REPO, recipe_overrides, train_side_by_side, write_report
 
 CONFIGS: dict[str, tuple[str, list[str]]] = {
     "mnv3_scratch": ("MobileNetV3-Large, random init (today's default)", ["model=default"]),
@@ -156,14 +153,7 @@ def write_markdown(args: argparse.Namespace, scores: dict, facts: dict, runs: di
                      f"{_f(e['mAP50_95'])} |")
     if args.quick:
         lines += ["", "**Smoke run (--quick): tiny scans, seconds of training; these figures mean nothing.**"]
-    lines += ["", f"- command: `python benchmarks/bench_learning.py {' '.join(sys.argv[1:])}`",
-              f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared; wall time per "
-              "run: " + ", ".join(f"{k} {v['wall_s'] / 60:.0f} min" for k, v in runs.items()),
-              f"- date: {datetime.date.today().isoformat()}", ""]
-    text = "\n".join(lines)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    return text
+    return write_report(lines, args.out, "bench_learning.py", {k: v["wall_s"] for k, v in runs.items()}, sys.argv[1:])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,3 +54,18 @@ def train_side_by_side(commands: dict[str, list[str]], runs_dir: Path, tool: str
         wall[name] = time.perf_counter() - t0
         print(f"{name} done in {wall[name] / 60:.1f} min wall", flush=True)
     return wall
+
+
+def write_report(lines: list[str], out: Path, script: str, wall_s: dict[str, float], argv: list[str]) -> str:
+    """Append the command, machine, wall times and date to a Markdown table and write it to ``out``."""
+    import datetime
+    import platform
+
+    lines = [*lines, "", f"- command: `python benchmarks/{script} {' '.join(argv)}`",
+             f"- machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared; wall time per "
+             "run: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in wall_s.items()),
+             f"- date: {datetime.date.today().isoformat()}", ""]
+    text = "\n".join(lines)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    return text
