@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom", ".dcs", ".dicos")
+from wildxray.runtime.predict_folder import IMAGE_SUFFIXES, collect_inputs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,27 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def collect_inputs(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to predict (folders expanded, sorted, hidden files skipped) and problems found."""
-    files: list[Path] = []
-    problems: list[str] = []
-    for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            files += sorted(f for f in p.iterdir()
-                            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES)
-        elif p.exists():
-            files.append(p)  # an explicit file is tried whatever its suffix: a bad one gets an error result
-        else:
-            problems.append(f"{p}: no such file or folder")
-    return files, problems
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     from wildxray.runtime.card import ModelCardError
-    from wildxray.runtime.result import new_scan_id
-    from wildxray.runtime.scan import DEFAULT_MAX_PIXELS, process_file
+    from wildxray.runtime.predict_folder import predict_folder
     from wildxray.runtime.session import ModelContractError, OnnxDetector
 
     files, problems = collect_inputs(args.paths)
@@ -68,17 +50,6 @@ def main(argv: list[str]) -> int:
     except (ModelCardError, ModelContractError, FileNotFoundError) as exc:
         print(f"wildxray predict: {exc}", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
-    counts: Counter[str] = Counter()
-    from tqdm import tqdm
-
-    bar = tqdm(files, unit="scan", disable=args.no_progress or None, file=sys.stderr)
-    for f in bar:
-        outcome = process_file(detector, f, args.out, new_scan_id(), source_path=str(f),
-                               max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS, fsync=False)
-        counts[outcome.decision] += 1
-        if outcome.error_code:
-            tqdm.write(f"{f}: error {outcome.error_code}: {outcome.result['error']['message']}", file=sys.stderr)
-    print(f"{len(files)} scans -> {args.out}: {counts['alarm']} alarm, {counts['clear']} clear, "
-          f"{counts['error']} error (model {detector.name} {detector.sha256[:12]})")
+    summary = predict_folder(detector, files, args.out, max_pixels=args.max_pixels, progress=not args.no_progress)
+    print(summary.line())
     return 0

@@ -8,15 +8,14 @@ Torch-free: numpy, OpenCV, onnxruntime, tifffile/pydicom and the standard librar
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
-TOKEN_ENV = "WILDXRAY_STATION_TOKEN"
+from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS
+from wildxray.station.runner import TOKEN_ENV, ServeOptions, StationStartError, run_station
+from wildxray.station.service import StationConfig
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -78,15 +77,6 @@ def parse_http(text: str) -> tuple[str, int] | None:
     return host, int(port)
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def read_token(token_file: Path | None) -> str | None:
     if token_file is not None:
         token = token_file.read_text().strip()
@@ -107,82 +97,18 @@ def main(argv: list[str]) -> int:
     except (ValueError, OSError) as exc:
         print(f"wildxray station: {exc}", file=sys.stderr)
         return 2
-    if http and not is_loopback(http[0]) and not token:
-        print(f"wildxray station: refusing to listen on {http[0]} without a bearer token "
-              f"(give --token-file or set {TOKEN_ENV}); use 127.0.0.1 for local-only access", file=sys.stderr)
-        return 2
-
-    from wildxray.runtime.card import ModelCardError
-    from wildxray.runtime.scan import DEFAULT_MAX_ASPECT, DEFAULT_MAX_PIXELS
-    from wildxray.runtime.session import ModelContractError
-    from wildxray.station.service import Station, StationBusyError, StationConfig
-
     cfg = StationConfig(model=args.model, watch=args.watch, out=args.out, state=args.state, archive=args.archive,
                         quarantine=args.quarantine, threads=args.threads, workers=args.workers,
                         settle_s=args.settle_ms / 1e3, poll_s=args.poll_ms / 1e3,
                         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
                         max_aspect=args.max_aspect or DEFAULT_MAX_ASPECT, fsync=not args.no_fsync,
                         incomplete_wait_s=args.incomplete_wait_ms / 1e3)
-    station = Station(cfg)
+    serve = ServeOptions(http=http, token=token, allowed_hosts=tuple(args.allow_host),
+                         http_timeout_s=args.http_timeout_s, max_upload_bytes=int(args.max_upload_mb * 1e6),
+                         viewer=viewer_at, viewer_db=args.viewer_db)
     try:
-        station.start()
-    except (ModelCardError, ModelContractError, FileNotFoundError, StationBusyError) as exc:
-        print(f"wildxray station: refusing to start: {exc}", file=sys.stderr)
+        run_station(cfg, serve)
+    except StationStartError as exc:
+        print(f"wildxray station: {exc}", file=sys.stderr)
         return 2
-
-    server = None
-    if http:
-        from wildxray.station.http_api import StationHTTPServer
-
-        try:
-            server = StationHTTPServer(http, station, token, int(args.max_upload_mb * 1e6),
-                                       allowed_hosts=tuple(args.allow_host), read_timeout_s=args.http_timeout_s)
-        except OSError as exc:
-            print(f"wildxray station: cannot listen on {http[0]}:{http[1]}: {exc}", file=sys.stderr)
-            station.stop()
-            return 2
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True).start()
-
-    viewer = None
-    if viewer_at:
-        from wildxray.viewer.app import ViewerApp
-        from wildxray.viewer.server import serve_in_thread
-
-        db = args.viewer_db or (cfg.state or cfg.out / ".station") / "verdicts.sqlite"
-        try:
-            viewer, _ = serve_in_thread(ViewerApp(cfg.out, db, create_db=False), viewer_at[0], viewer_at[1])
-        except (OSError, ValueError) as exc:  # ValueError: the verdict database is missing or read-only
-            print(f"wildxray station: cannot serve the viewer on {viewer_at[0]}:{viewer_at[1]}: {exc}", file=sys.stderr)
-            if server:
-                server.shutdown()
-            station.stop()
-            return 2
-        print(f"wildxray station: inspector viewer on http://{viewer_at[0]}:{viewer.server_port} (verdicts {db})",
-              flush=True)
-
-    stop = threading.Event()
-    reload_requested = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGHUP, lambda *_: reload_requested.set())
-    det = station.current_detector()
-    where = f"http://{server.server_address[0]}:{server.server_address[1]}" if server else "off"
-    print(f"wildxray station: ready; model {det.name} sha256 {det.sha256}; watching {cfg.watch}; "
-          f"results {cfg.out}; http {where}", flush=True)
-    log = logging.getLogger("wildxray.station")
-    while not stop.is_set():
-        stop.wait(0.2)
-        if reload_requested.is_set():
-            reload_requested.clear()
-            try:
-                station.reload_model()
-            except Exception as exc:  # noqa: BLE001 - keep serving on the old model
-                log.error("SIGHUP reload refused, the old model keeps serving: %s", exc)
-    log.info("stopping: finishing the scans in hand")
-    for srv in (server, viewer):
-        if srv:
-            srv.shutdown()
-            srv.server_close()
-    station.stop()
-    print("wildxray station: stopped", flush=True)
     return 0
