@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -47,72 +46,30 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _summary(op, model: Path, points: dict | None = None) -> str:
-    from wildxray.evaluation.calibration import clean_parcels_needed
-
-    lines = [f"model: {model}"]
-    for name, other in (points or {}).items():
-        lines.append(f"scored on {name}: detection {100 * other.detection_rate:.1f} % at {other.false_alarms}/"
-                     f"{other.n_clean} false alarms" + ("  <- used" if other is op else ""))
-    lines += [
-        f"validation: {op.n_contraband} contraband, {op.n_clean} clean parcels",
-        f"target false-alarm rate: {100 * op.target_far:g} % (at most {op.allowed_false_alarms} clean "
-        f"parcel{'' if op.allowed_false_alarms == 1 else 's'})",
-        f"achieved: false alarms {op.false_alarms}/{op.n_clean} = {100 * op.false_alarm_rate:.2f} % "
-        f"(95 % upper bound {100 * op.false_alarm_rate_upper95:.2f} %), "
-        f"detection {100 * op.detection_rate:.1f} % of contraband parcels",
-        "thresholds: " + ", ".join(f"{k}={v:.4f}" for k, v in op.thresholds.items()),
-    ]
-    rates = [f"{k}={'n/a' if v is None else f'{100 * v:.1f} %'}" for k, v in op.per_class_detection_rate.items()]
-    lines.append("per-class detection: " + ", ".join(rates))
-    if op.reason:
-        lines.append(("NOT ACHIEVABLE: " if not op.achievable else "note: ") + op.reason)
-    elif op.false_alarm_rate_upper95 > 2 * op.target_far:
-        lines.append(
-            f"note: {op.n_clean} clean parcels bound the station's false-alarm rate only to "
-            f"{100 * op.false_alarm_rate_upper95:.1f} % (95 %); calibrate on about "
-            f"{clean_parcels_needed(op.target_far)} clean parcels to bound it within twice the target")
-    return "\n".join(lines)
-
-
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if not 0.0 < args.target_far < 1.0:
         print(f"wildxray calibrate: --target-far must be a fraction in (0, 1), got {args.target_far}", file=sys.stderr)
         return 2
-    from wildxray.data.coco import load_coco
     from wildxray.data.errors import DatasetError
-    from wildxray.evaluation.calibration import CalibrationError, calibrate_sources, card_operating_point
-    from wildxray.evaluation.inference import dataset_records
-    from wildxray.runtime.card import ModelCardError, read_card, validate_card
-    from wildxray.runtime.session import ModelContractError, OnnxDetector
+    from wildxray.evaluation.calibration import CalibrationError
+    from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
+    from wildxray.runtime.card import ModelCardError
+    from wildxray.runtime.session import ModelContractError
 
     try:
-        card = validate_card(read_card(args.model), args.model)
-        detector = OnnxDetector(args.model, threads=args.threads)
-        dataset = load_coco(args.data, args.images)
-        _, records = dataset_records(detector, dataset, card["classes"], source=str(args.data))
-        op, points = calibrate_sources(records, card["classes"], args.target_far, args.parcel_score)
+        run = calibrate_model(args.model, args.data, args.images, args.target_far, args.threads, args.parcel_score)
     except (ModelCardError, ModelContractError, FileNotFoundError, DatasetError, CalibrationError, ValueError) as exc:
         print(f"wildxray calibrate: {exc}", file=sys.stderr)
         return 2
 
-    by_source = {k: v.to_dict() for k, v in points.items()}
-    print(json.dumps(op.to_dict() | {"by_source": by_source}, indent=2) if args.json else _summary(op, args.model, points))
+    print(json.dumps(run.to_dict(), indent=2) if args.json else calibration_summary(run))
     if args.dry_run:
-        return 0 if op.achievable else 1
-    if not op.achievable and not args.force:
+        return 0 if run.chosen.achievable else 1
+    if not run.chosen.achievable and not args.force:
         print("wildxray calibrate: nothing written (use --force to write these thresholds anyway)", file=sys.stderr)
         return 1
-    from wildxray.runtime.card import write_card
-
-    target = args.model
-    if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(args.model, args.output)
-        target = args.output
-    card["operating_point"] = card_operating_point(points, op)
-    card_json = write_card(target, card)
+    target, card_json = write_operating_point(run, args.output)
     if not args.json:
         print(f"wrote the operating point into {target} and {card_json}")
     return 0

@@ -143,45 +143,29 @@ def _count(alarm: np.ndarray, clean: np.ndarray) -> tuple[int, int]:
     return int(alarm[~clean].sum()), int(alarm[clean].sum())
 
 
-def calibrate_operating_point(
-    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01, source: str = "boxes"
-) -> OperatingPoint:
-    """Per-class thresholds maximising parcel detection with clean-parcel FAR <= ``target_far``.
+def _shared_threshold(m: np.ndarray, clean: np.ndarray, budget: int) -> float:
+    """The lowest threshold shared by all classes with at most ``budget`` clean parcels alarmed.
 
-    records: validation parcels with their detections (any frame; only scores and labels are used).
-    source: ``"boxes"`` or ``"parcel_head"`` (needs ``parcel_scores`` on every record's detections).
-    Raises CalibrationError when there is no clean or no contraband parcel.
-    """
-    if not 0.0 <= target_far < 1.0:
-        raise ValueError(f"target false-alarm rate must be in [0, 1), got {target_far}")
-    records = [replace(r, detections=parcel_evidence(r.detections, source)) for r in records]
-    clean = np.array([r.is_clean for r in records], bool)
-    n_clean, n_pos = int(clean.sum()), int((~clean).sum())
-    if n_clean == 0 or n_pos == 0:
-        raise CalibrationError(
-            f"calibration needs clean and contraband parcels; the validation set has {n_clean} clean "
-            f"and {n_pos} contraband parcels"
-        )
-    budget = int(math.floor(target_far * n_clean + _EPS))
-    m = _score_matrix(records, len(class_names))  # [P, C]
-
-    # Shared start: lowest common threshold with at most `budget` clean parcels alarmed.
+    m: float64 [P, C] highest score per parcel and class; clean: bool [P]."""
     parcel_max = m.max(axis=1)  # [P]
-    clean_desc = np.sort(parcel_max[clean])[::-1]
-    if budget >= n_clean:
-        shared = float(np.min(parcel_max[np.isfinite(parcel_max)], initial=1.0))
-    else:
-        # Anything at or below the (budget+1)-th highest clean score would alarm one too many.
-        bar = clean_desc[budget]
-        higher = np.unique(m[np.isfinite(m) & (m > bar)])
-        shared = float(higher.min()) if higher.size else _above_all(m.ravel())
-    t = np.full(len(class_names), shared)
-    best = _count((m >= t).any(axis=1), clean)
+    if budget >= int(clean.sum()):
+        return float(np.min(parcel_max[np.isfinite(parcel_max)], initial=1.0))
+    # Anything at or below the (budget+1)-th highest clean score would alarm one too many.
+    bar = np.sort(parcel_max[clean])[::-1][budget]
+    higher = np.unique(m[np.isfinite(m) & (m > bar)])
+    return float(higher.min()) if higher.size else _above_all(m.ravel())
 
+
+def _coordinate_ascent(m: np.ndarray, clean: np.ndarray, budget: int, t: np.ndarray) -> np.ndarray:
+    """Per-class thresholds from the start ``t`` [C]: one class at a time, the others fixed, take the
+    candidate that catches the most contraband within ``budget``; stop when a sweep changes nothing."""
+    t = t.copy()
+    n_classes = m.shape[1]
+    best = _count((m >= t).any(axis=1), clean)
     for _ in range(_MAX_SWEEPS):
         improved = False
-        for c in range(len(class_names)):
-            others = np.delete(np.arange(len(class_names)), c)
+        for c in range(n_classes):
+            others = np.delete(np.arange(n_classes), c)
             other_alarm = (m[:, others] >= t[others]).any(axis=1)  # [P]
             base_det, base_fa = _count(other_alarm, clean)
             free = ~other_alarm
@@ -205,6 +189,51 @@ def calibrate_operating_point(
                 improved = True
         if not improved:
             break
+    return t
+
+
+def _unmet_reason(n_clean: int, target_far: float, budget: int, fa_n: int, det_n: int) -> tuple[bool, str]:
+    """(achievable, why the target is not shown or met: "" when it is)."""
+    if n_clean * target_far < 1.0 - _EPS:
+        return False, (
+            f"with {n_clean} clean parcels the smallest non-zero false-alarm rate is 1/{n_clean} = "
+            f"{100.0 / n_clean:.2f} %, above the target {100.0 * target_far:.2f} %; the thresholds allow "
+            f"no false alarm on this set, so the target rate is not shown. Calibrate on at least "
+            f"{math.ceil(1.0 / target_far - _EPS) if target_far > 0 else 'infinitely many'} clean parcels."
+        )
+    if fa_n > budget:
+        return False, (
+            f"{fa_n} of {n_clean} clean parcels alarm even at the strictest thresholds (scores of 1.0), "
+            f"more than the {budget} the target allows"
+        )
+    if det_n == 0:
+        return True, "the target is met only by letting nothing alarm: no contraband parcel is detected"
+    return True, ""
+
+
+def calibrate_operating_point(
+    records: Sequence[ParcelRecord], class_names: Sequence[str], target_far: float = 0.01, source: str = "boxes"
+) -> OperatingPoint:
+    """Per-class thresholds maximising parcel detection with clean-parcel FAR <= ``target_far``.
+
+    records: validation parcels with their detections (any frame; only scores and labels are used).
+    source: ``"boxes"`` or ``"parcel_head"`` (needs ``parcel_scores`` on every record's detections).
+    Raises CalibrationError when there is no clean or no contraband parcel.
+    """
+    if not 0.0 <= target_far < 1.0:
+        raise ValueError(f"target false-alarm rate must be in [0, 1), got {target_far}")
+    records = [replace(r, detections=parcel_evidence(r.detections, source)) for r in records]
+    clean = np.array([r.is_clean for r in records], bool)
+    n_clean, n_pos = int(clean.sum()), int((~clean).sum())
+    if n_clean == 0 or n_pos == 0:
+        raise CalibrationError(
+            f"calibration needs clean and contraband parcels; the validation set has {n_clean} clean "
+            f"and {n_pos} contraband parcels"
+        )
+    budget = int(math.floor(target_far * n_clean + _EPS))
+    m = _score_matrix(records, len(class_names))  # [P, C]
+    shared = _shared_threshold(m, clean, budget)
+    t = _coordinate_ascent(m, clean, budget, np.full(len(class_names), shared))
 
     thresholds = {n: float(v) for n, v in zip(class_names, t)}
     # Report what the station will do: the figures come from parcel_decision itself.
@@ -217,39 +246,12 @@ def calibrate_operating_point(
         per_class[name] = (
             sum(name in decisions[i].alarm_classes for i in holders) / len(holders) if holders else None
         )
-
-    achievable = n_clean * target_far >= 1.0 - _EPS
-    if not achievable:
-        reason = (
-            f"with {n_clean} clean parcels the smallest non-zero false-alarm rate is 1/{n_clean} = "
-            f"{100.0 / n_clean:.2f} %, above the target {100.0 * target_far:.2f} %; the thresholds allow "
-            f"no false alarm on this set, so the target rate is not shown. Calibrate on at least "
-            f"{math.ceil(1.0 / target_far - _EPS) if target_far > 0 else 'infinitely many'} clean parcels."
-        )
-    elif fa_n > budget:
-        reason = (
-            f"{fa_n} of {n_clean} clean parcels alarm even at the strictest thresholds (scores of 1.0), "
-            f"more than the {budget} the target allows"
-        )
-        achievable = False
-    elif det_n == 0:
-        reason = "the target is met only by letting nothing alarm: no contraband parcel is detected"
-    else:
-        reason = ""
+    achievable, reason = _unmet_reason(n_clean, target_far, budget, fa_n, det_n)
     return OperatingPoint(
-        thresholds=thresholds,
-        target_far=float(target_far),
-        achievable=achievable,
-        reason=reason,
-        false_alarm_rate=fa_n / n_clean,
-        detection_rate=det_n / n_pos,
-        n_clean=n_clean,
-        n_contraband=n_pos,
-        false_alarms=fa_n,
-        allowed_false_alarms=budget,
-        shared_threshold=shared,
-        per_class_detection_rate=per_class,
-        false_alarm_rate_upper95=false_alarm_upper_bound(fa_n, n_clean),
+        thresholds=thresholds, target_far=float(target_far), achievable=achievable, reason=reason,
+        false_alarm_rate=fa_n / n_clean, detection_rate=det_n / n_pos, n_clean=n_clean, n_contraband=n_pos,
+        false_alarms=fa_n, allowed_false_alarms=budget, shared_threshold=shared,
+        per_class_detection_rate=per_class, false_alarm_rate_upper95=false_alarm_upper_bound(fa_n, n_clean),
         parcel_score=source,
     )
 
