@@ -50,23 +50,18 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.int8 and not args.calib_images:
         parser.error("--int8 needs --calib-images DIR")
-    from pathlib import Path
-
-    from wildxray.export.checkpoint_export import export_checkpoint
+    from wildxray.export.checkpoint_export import export_checkpoint, export_int8
     from wildxray.export.onnx_export import card_path_for
 
-    fp32_out = Path(args.out).with_suffix(".fp32.onnx") if args.int8 else args.out
+    options = dict(input_size=args.size, score_thresh=args.score_thresh, iou_thresh=args.iou_thresh,
+                   max_det=args.max_det, opset=args.opset, simplify=not args.no_simplify, modality=args.modality)
     try:
-        out = export_checkpoint(
-            args.checkpoint, fp32_out, input_size=args.size, score_thresh=args.score_thresh,
-            iou_thresh=args.iou_thresh, max_det=args.max_det, opset=args.opset,
-            simplify=not args.no_simplify, modality=args.modality,
-        )
         if args.int8:
-            from wildxray.export.quantize import quantize_onnx
-
-            print(f"wrote fp32 {out} and {card_path_for(out)}")
-            out = quantize_onnx(out, args.out, args.calib_images, max_images=args.calib_max, method=args.calib_method)
+            out, fp32 = export_int8(args.checkpoint, args.out, args.calib_images, args.calib_max, args.calib_method,
+                                    **options)
+            print(f"wrote fp32 {fp32} and {card_path_for(fp32)}")
+        else:
+            out = export_checkpoint(args.checkpoint, args.out, **options)
         if args.weights_out:
             from wildxray.training.checkpoint import write_weights_checkpoint
 

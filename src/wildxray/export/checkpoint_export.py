@@ -17,6 +17,7 @@ import torch
 from wildxray.export.card import build_card
 from wildxray.gitinfo import git_commit
 from wildxray.export.onnx_export import MIN_OPSET, export_onnx
+from wildxray.export.quantize import quantize_onnx
 from wildxray.models.detector import Detector
 
 REQUIRED_KEYS = ("model", "config", "class_names")
@@ -117,3 +118,21 @@ def export_checkpoint(
         commit=git_commit() or ckpt.get("git_commit"),
     )
     return export_onnx(detector, out_path, card, size, opset=opset, simplify=simplify)
+
+
+def export_int8(
+    ckpt_path: str | Path,
+    out_path: str | Path,
+    calib_images: str | Path,
+    calib_max: int = 100,
+    calib_method: str = "minmax",
+    **export_options,
+) -> tuple[Path, Path]:
+    """Checkpoint -> an INT8 model at ``out_path``, via an fp32 export kept beside it as ``<stem>.fp32.onnx``.
+
+    ``export_options`` are :func:`export_checkpoint`'s; calibration as in
+    :func:`wildxray.export.quantize.quantize_onnx`. Each model gets its ``<stem>.card.json``.
+    Returns (the INT8 model, the fp32 model)."""
+    fp32 = export_checkpoint(ckpt_path, Path(out_path).with_suffix(".fp32.onnx"), **export_options)
+    int8 = quantize_onnx(fp32, out_path, calib_images, max_images=calib_max, method=calib_method)
+    return int8, fp32
