@@ -91,6 +91,7 @@ def build_loaders(
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
         epoch_setter = stream
     else:
+        train_source = presized_train_source(cfg, train_source, info)
         dataset = DetectionDataset(train_source, train_tf, seed=int(cfg.seed))
         if cfg.train.get("class_balanced"):
             from wildxray.data.sampler import RepeatFactorSampler
@@ -117,6 +118,30 @@ def build_loaders(
             num_workers=min(workers, 2),
         )
     return train_loader, val_loader, epoch_setter
+
+
+def presized_train_source(cfg: DictConfig, source: Any, info: DistInfo) -> Any:
+    """``source`` shrunk to ``data.presize x input_size`` (long side) and cached per ``data.cache``.
+
+    ``data.presize: null`` trains on the files' own resolution, as before. A RAM or disk cache is
+    filled here, in the main process, so the forked workers share it (data/presize.py).
+    """
+    factor = cfg.data.get("presize")
+    if factor is None:
+        return source
+    if float(factor) < 1.0:
+        raise ValueError(f"data.presize must be >= 1 (a multiple of the input size) or null, got {factor}")
+    from tqdm import tqdm
+
+    from wildxray.data.presize import PresizedSource
+
+    presized = PresizedSource(source, max_side=round(float(factor) * int(cfg.input_size)),
+                              cache=cfg.data.get("cache"), cache_dir=cfg.data.get("cache_dir"))
+    if presized.cache is not None:
+        show = info.is_main and bool(cfg.train.get("progress", True))
+        with tqdm(total=len(presized), desc=f"cache images ({presized.cache})", disable=not show) as bar:
+            presized.prefill(threads=max(1, int(cfg.train.num_workers)), progress=bar.update)
+    return presized
 
 
 class _EpochSetter:
