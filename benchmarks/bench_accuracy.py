@@ -72,8 +72,10 @@ def make_synthetic_splits(work: Path, n_train: int, n_val: int, n_test: int, see
 
 
 def train_wildxray(splits: DataSplits, out_dir: Path, model: str = "default", input_size: int = 320,
-                   epochs: int = 3, batch: int = 8, workers: int = 2) -> TrainRun:
-    """``wildxray.training.train.train`` on the COCO splits; validation only after the last epoch."""
+                   epochs: int = 3, batch: int = 8, workers: int = 2, extra: tuple[str, ...] = (),
+                   name: str | None = None) -> TrainRun:
+    """``wildxray.training.train.train`` on the COCO splits; validation only after the last epoch.
+    ``extra``: more Hydra overrides (e.g. ``data.cache=ram``)."""
     from wildxray.config import compose_config
     from wildxray.training.train import train
 
@@ -81,20 +83,21 @@ def train_wildxray(splits: DataSplits, out_dir: Path, model: str = "default", in
         "data=coco", f"data.train.ann_file={splits.train}", f"data.val.ann_file={splits.val}",
         f"model={model}", f"input_size={input_size}", f"train.epochs={epochs}", f"train.batch_size={batch}",
         f"train.num_workers={workers}", "train.progress=false", f"train.eval_every={epochs}",
-        "train.early_stopping.patience=0", f"output_dir={out_dir}",
+        "train.early_stopping.patience=0", f"output_dir={out_dir}", *extra,
     ]
     t0 = time.perf_counter()
     summary = train(compose_config("train", overrides))
     seconds = time.perf_counter() - t0
     with (out_dir / "metrics.csv").open() as f:
         rates = [float(r["images_per_s"]) for r in csv.DictReader(f)]
-    return TrainRun(f"wildxray-{model}", Path(summary["last_checkpoint"]), input_size, epochs, batch, seconds, rates)
+    return TrainRun(name or f"wildxray-{model}", Path(summary["last_checkpoint"]), input_size, epochs, batch, seconds, rates)
 
 
 def train_yolo(name: str, splits: DataSplits, out_dir: Path, input_size: int = 320, epochs: int = 3,
-               batch: int = 8, workers: int = 2) -> TrainRun:
+               batch: int = 8, workers: int = 2, cache: bool | str = False) -> TrainRun:
     """Ultralytics' own trainer with its defaults (optimizer=auto, its augmentation), from YAML,
-    offline, no plots; the training loop of each epoch is timed with its callbacks."""
+    offline, no plots; the training loop of each epoch is timed with its callbacks. ``cache``:
+    its ``cache=`` (False, "ram", "disk")."""
     from yolo_adapter import build_yolo
 
     yolo = build_yolo(name)
@@ -109,7 +112,7 @@ def train_yolo(name: str, splits: DataSplits, out_dir: Path, input_size: int = 3
     t0 = time.perf_counter()
     yolo.train(data=str(splits.yolo_yaml), epochs=epochs, imgsz=input_size, batch=batch, workers=workers,
                device="cpu", plots=False, val=False, project=str(out_dir), name=name, exist_ok=True, seed=0,
-               amp=False, verbose=False, save=True, cache=False)
+               amp=False, verbose=False, save=True, cache=cache)
     seconds = time.perf_counter() - t0
     rates = [n / (e - s) for s, e, n in zip(marks["start"], marks["end"], marks["n"])]
     return TrainRun(name, out_dir / name / "weights" / "last.pt", input_size, epochs, batch, seconds, rates)
