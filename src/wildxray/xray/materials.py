@@ -44,14 +44,35 @@ class Material:
         return self.mass_attenuation(energy_kev) * self.density
 
 
-def mass_attenuation(fractions: dict[str, float], energy_kev: np.ndarray) -> np.ndarray:
-    """mu/rho (cm^2/g) of a mix given by elemental mass fractions, from xraydb."""
+#: spekpy's bin centres at ``dk = 1`` keV (1.5, 2.5, ...): every profile's energies are a prefix of
+#: this grid, so each element's mu/rho is read from xraydb once per process, not once per profile.
+_GRID_KEV = np.arange(400, dtype=np.float64) + 0.5
+
+
+@functools.lru_cache(maxsize=None)
+def _element_on_grid(element: str) -> np.ndarray:
     import xraydb  # heavy, and only for training-side code
 
-    e_ev = np.asarray(energy_kev, dtype=np.float64) * 1000.0
-    out = np.zeros_like(e_ev)
+    return np.asarray(xraydb.mu_elam(element, _GRID_KEV * 1000.0), dtype=np.float64)
+
+
+def _element_mu(element: str, energy_kev: np.ndarray) -> np.ndarray:
+    """mu/rho of one element at ``energy_kev``; xraydb interpolates point by point, so reading the
+    cached grid gives the same floats as asking xraydb (checked in tests/unit/xray/test_randomise.py)."""
+    idx = np.rint(energy_kev - 0.5).astype(np.int64)
+    if energy_kev.size and idx.min() >= 0 and idx.max() < _GRID_KEV.size and np.array_equal(_GRID_KEV[idx], energy_kev):
+        return _element_on_grid(element)[idx]
+    import xraydb
+
+    return np.asarray(xraydb.mu_elam(element, energy_kev * 1000.0), dtype=np.float64)
+
+
+def mass_attenuation(fractions: dict[str, float], energy_kev: np.ndarray) -> np.ndarray:
+    """mu/rho (cm^2/g) of a mix given by elemental mass fractions, from xraydb."""
+    e_kev = np.asarray(energy_kev, dtype=np.float64)
+    out = np.zeros_like(e_kev)
     for element, w in fractions.items():
-        out += w * np.asarray(xraydb.mu_elam(element, e_ev), dtype=np.float64)
+        out += w * _element_mu(element, e_kev)
     return out
 
 
@@ -116,6 +137,18 @@ def load_materials(path: Path | str = MATERIALS_FILE) -> dict[str, Material]:
         name: Material(name, _resolve(name, rows, str(path)), float(row["density"]), str(row["source"]))
         for name, row in rows.items()
     }
+
+
+@functools.lru_cache(maxsize=1)
+def mixture_components(path: Path | str = MATERIALS_FILE) -> dict[str, dict[str, float]]:
+    """The ``mixture`` rows of a table as written (component -> mass fraction, normalised to 1):
+    what the randomiser varies (e.g. ivory's apatite share)."""
+    out = {}
+    for row in yaml.safe_load(Path(path).read_text()):
+        if isinstance(row, dict) and isinstance(row.get("mixture"), dict):
+            total = float(sum(row["mixture"].values()))
+            out[row["name"]] = {k: float(v) / total for k, v in row["mixture"].items()}
+    return out
 
 
 @functools.lru_cache(maxsize=1)

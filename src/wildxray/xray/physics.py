@@ -53,9 +53,10 @@ def _attenuate(layer: Layer, energy_kev: np.ndarray) -> np.ndarray:
     return np.exp(-get_material(layer.material).linear_attenuation(energy_kev) * layer.thickness_mm / 10.0)
 
 
-@functools.lru_cache(maxsize=16)
-def _detector_spectra(key: tuple, belt: Layer) -> DetectorSpectra:
-    kvp, angle, dk, filtration, front, inter, rear = key
+@functools.lru_cache(maxsize=64)
+def _tube_spectrum(kvp: float, angle: float, dk: float) -> tuple[np.ndarray, np.ndarray]:
+    """(energy keV, fluence) of the unfiltered tube above 10 keV: the ~1 s spekpy part, shared by
+    every profile (or randomised set-up) with the same kVp and anode angle."""
     import spekpy  # heavy: computing a spectrum takes ~1 s, hence the cache
 
     spek = spekpy.Spek(kvp=kvp, th=angle, dk=dk)
@@ -63,7 +64,13 @@ def _detector_spectra(key: tuple, belt: Layer) -> DetectorSpectra:
     energy = np.asarray(energy, dtype=np.float64)
     phi = np.asarray(fluence, dtype=np.float64)
     keep = energy >= 10.0  # below 10 keV nothing crosses the tube window + filtration
-    energy, phi = energy[keep], phi[keep]
+    return energy[keep], phi[keep]
+
+
+@functools.lru_cache(maxsize=64)
+def _detector_spectra(key: tuple, belt: Layer) -> DetectorSpectra:
+    kvp, angle, dk, filtration, front, inter, rear = key
+    energy, phi = _tube_spectrum(kvp, angle, dk)
     for layer in filtration + (belt,):
         phi = phi * _attenuate(layer, energy)
     t_front = _attenuate(front, energy)
@@ -99,7 +106,7 @@ def polychromatic_transmission(
     return beam_transmission(detector_spectra(profile), path)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=8192)
 def _basis_coefficients(material: str, key: tuple, belt: Layer) -> tuple[float, float]:
     from scipy.optimize import nnls
 
@@ -179,7 +186,7 @@ class TransmissionLUT:
         return b
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
 def _lut(key: tuple, belt: Layer) -> TransmissionLUT:
     spectra = _detector_spectra(key, belt)
     e = spectra.energy_kev
