@@ -85,7 +85,9 @@ def build_loaders(
         from wildxray.config import compose_config
         from wildxray.xray.stream import SyntheticStream
 
-        synth_cfg = compose_config("synth", list(cfg.data.get("synth_overrides", [])))
+        # the training stream alone is randomised (data.randomise): the validation set keeps the profile
+        randomise = "randomise=" + str(bool(cfg.data.get("randomise", False))).lower()
+        synth_cfg = compose_config("synth", [randomise, *cfg.data.get("synth_overrides", [])])
         stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)

@@ -110,21 +110,47 @@ def material_coordinate(a_high: np.ndarray, a_low: np.ndarray, bands: ColourBand
     return np.clip(u, 0.0, 3.0)
 
 
-def colour_from_attenuation(
-    a_high: np.ndarray, a_low: np.ndarray, bands: ColourBands, palette: str = "classic"
-) -> np.ndarray:
-    """RGB uint8 [..., 3] for attenuation arrays [...] (the exact, unquantised rule)."""
-    if palette not in PALETTES:
-        raise ValueError(f"unknown palette '{palette}'; known: {sorted(PALETTES)}")
-    pal = PALETTES[palette]
+@dataclass(frozen=True)
+class ColourRule:
+    """The numbers of the colour rule below; the defaults are THE encoding (``ENCODING_VERSION``).
+
+    ``wildxray.xray.display`` draws other values per training scan (another maker's screen); the
+    runtime only ever uses the defaults. palette: RGB of (organic, inorganic, metal); organic blends
+    into inorganic over u in [mix_start, mix_start + mix_width] (smoothstep), inorganic into metal
+    over [metal_start, metal_start + metal_width]; colour saturates as (mean A / saturation_attenuation)
+    ** saturation_exponent; brightness is exp(-light_rate * max(mean A - light_knee, 0)); near-air
+    (mean A < air_attenuation, then a ramp of air_ramp) is white."""
+
+    palette: tuple[tuple[float, float, float], ...] = tuple(map(tuple, PALETTES["classic"].tolist()))
+    mix_start: float = 0.7
+    mix_width: float = 1.0
+    metal_start: float = 1.9
+    metal_width: float = 0.2
+    saturation_attenuation: float = 0.45
+    saturation_exponent: float = 0.6
+    light_rate: float = 0.42
+    light_knee: float = 0.15
+    air_attenuation: float = AIR_ATTENUATION
+    air_ramp: float = AIR_RAMP
+
+    @classmethod
+    def for_palette(cls, palette: str) -> "ColourRule":
+        if palette not in PALETTES:
+            raise ValueError(f"unknown palette '{palette}'; known: {sorted(PALETTES)}")
+        return cls(palette=tuple(map(tuple, PALETTES[palette].tolist())))
+
+
+def colour_rgb(a_high: np.ndarray, a_low: np.ndarray, bands: ColourBands, rule: ColourRule) -> np.ndarray:
+    """float64 RGB [..., 3] (unrounded, 0..255) of attenuation arrays [...] under ``rule``."""
+    pal = np.asarray(rule.palette, np.float32)
     a_high = np.maximum(np.asarray(a_high, np.float64), 0.0)
     a_low = np.maximum(np.asarray(a_low, np.float64), 0.0)
     u = material_coordinate(a_high, a_low, bands)
     # Organic -> inorganic blends over a wide band of u (smoothstep 0.7..1.7) so bone, ivory and
     # organic/metal overlaps show the green-orange "mixed" tint of real screens; metal is sharper.
-    x = np.clip((u - 0.7) / 1.0, 0, 1)
+    x = np.clip((u - rule.mix_start) / rule.mix_width, 0, 1)
     w_mix = x * x * (3 - 2 * x)
-    w_metal = np.clip((u - 1.9) / 0.2, 0, 1)
+    w_metal = np.clip((u - rule.metal_start) / rule.metal_width, 0, 1)
     w_inorg = w_mix * (1 - w_metal)
     w_org = 1 - w_inorg - w_metal
     hue = w_org[..., None] * pal[0] + w_inorg[..., None] * pal[1] + w_metal[..., None] * pal[2]
@@ -133,12 +159,19 @@ def colour_from_attenuation(
     # brightness falls with attenuation, so thickness reads as shading: a 10 cm bottle shows mid-dark
     # brown, a 20 cm stack dark. Like operator screens, near-air (A < ~4 noise sigma, a plastic film)
     # is drawn white, so the empty belt and the flat-field's residual noise show as plain white.
-    sat = (np.clip(mean_a / 0.45, 0.0, 1.0) ** 0.6)[..., None]
-    sat = sat * np.clip((mean_a - AIR_ATTENUATION) / AIR_RAMP, 0.0, 1.0)[..., None]
-    light = np.exp(-0.42 * np.maximum(mean_a - 0.15, 0.0))[..., None]
+    sat = (np.clip(mean_a / rule.saturation_attenuation, 0.0, 1.0) ** rule.saturation_exponent)[..., None]
+    sat = sat * np.clip((mean_a - rule.air_attenuation) / rule.air_ramp, 0.0, 1.0)[..., None]
+    light = np.exp(-rule.light_rate * np.maximum(mean_a - rule.light_knee, 0.0))[..., None]
     rgb = (255.0 * (1 - sat) + hue * sat) * light
     opaque = (a_low >= bands.opaque_low_attenuation)[..., None]
-    rgb = np.where(opaque, 0.0, rgb)
+    return np.where(opaque, 0.0, rgb)
+
+
+def colour_from_attenuation(
+    a_high: np.ndarray, a_low: np.ndarray, bands: ColourBands, palette: str = "classic"
+) -> np.ndarray:
+    """RGB uint8 [..., 3] for attenuation arrays [...] (the exact, unquantised rule)."""
+    rgb = colour_rgb(a_high, a_low, bands, ColourRule.for_palette(palette))
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 

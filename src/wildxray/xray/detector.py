@@ -59,4 +59,8 @@ def apply_detector(transmission: np.ndarray, profile: ScannerProfile, rng: np.ra
         out *= gain[:, None, None] * flicker[None, :, None]
         if rng.random() < profile.dead_line_prob:  # a weak detector element: a streak through everything
             out[int(rng.integers(0, h))] *= np.float32(rng.uniform(0.85, 0.95))
+        if profile.module_gain_std > 0:  # drawn only when asked: older profiles keep their scans
+            cards = -(-h // profile.module_elements)
+            card_gain = 1.0 + profile.module_gain_std * rng.standard_normal(cards).astype(np.float32)
+            out *= np.repeat(card_gain, profile.module_elements)[:h, None, None]
     return to_raw(out)

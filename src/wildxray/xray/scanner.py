@@ -45,7 +45,17 @@ class ScannerProfile:
     column_gain_std: float = 0.004
     row_flicker_std: float = 0.002
     dead_line_prob: float = 0.05
+    #: gain steps between detector boards of ``module_elements`` elements each (line detectors are
+    #: built from cards of 16-64 photodiodes; a card's residual gain shows as a band along the belt).
+    #: 0 draws nothing, so profiles without it give the scans they gave before it existed.
+    module_gain_std: float = 0.0
+    module_elements: int = 32
     colour_map: str = "classic"
+    #: the maker's operator display, as ``wildxray.xray.display.DisplayStyle`` fields (palette hues,
+    #: band positions, gamma, edge enhancement, view); empty: the canonical ``encode_dual_energy``.
+    display: Mapping[str, Any] = field(default_factory=dict)
+    #: evaluation-only profile: the training randomisation never draws it (configs/scanner/README.md).
+    held_out: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def key(self) -> tuple:
@@ -75,20 +85,43 @@ def profile_from_config(cfg: Mapping[str, Any]) -> ScannerProfile:
     unknown = set(data) - names
     if unknown:
         raise ValueError(f"scanner profile: unknown keys {sorted(unknown)}; known: {sorted(names)}")
+    where = f"scanner profile '{data.get('name', '?')}'"
     if "filtration" in data:
         data["filtration"] = tuple(_layer(v, f"filtration[{i}]") for i, v in enumerate(data["filtration"]))
     for key in ("front_detector", "interlayer_filter", "rear_detector", "belt"):
         if key in data:
             data[key] = _layer(data[key], key)
     for key, value in list(data.items()):
-        if key not in ("name", "colour_map", "filtration", "front_detector", "interlayer_filter",
-                       "rear_detector", "belt", "extra"):
-            data[key] = float(value)
-    if "extra" in data:
-        data["extra"] = dict(data["extra"])
+        if key in _NUMBERS:
+            try:
+                data[key] = int(value) if key == "module_elements" else float(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"{where}: scanner.{key}: expected a number, got {value!r}") from None
+    if "held_out" in data:
+        if not isinstance(data["held_out"], bool):
+            raise ValueError(f"{where}: scanner.held_out: expected true or false, got {data['held_out']!r}")
+    for key in ("extra", "display"):
+        if key in data:
+            if not isinstance(data[key], Mapping):
+                raise ValueError(f"{where}: scanner.{key}: expected a mapping, got {data[key]!r}")
+            data[key] = dict(data[key])
     profile = ScannerProfile(**data)
-    if not 20 <= profile.kvp <= 300:
-        raise ValueError(f"scanner profile '{profile.name}': kvp {profile.kvp} outside 20..300")
-    if profile.pixel_pitch_mm <= 0 or profile.photons_high <= 0 or profile.photons_low <= 0:
-        raise ValueError(f"scanner profile '{profile.name}': pitch and photon numbers must be > 0")
+    for key, (lo, hi) in _BOUNDS.items():
+        value = getattr(profile, key)
+        if not lo <= value <= hi:
+            raise ValueError(f"{where}: scanner.{key} = {value} outside {lo}..{hi}")
+    for layer_key in ("front_detector", "interlayer_filter", "rear_detector", "belt"):
+        if getattr(profile, layer_key).thickness_mm < 0:
+            raise ValueError(f"{where}: scanner.{layer_key}.thickness_mm must be >= 0")
     return profile
+
+
+_NUMBERS = {f.name for f in fields(ScannerProfile) if f.type in ("float", "int")}
+#: sane limits per numeric key; a value outside names its key (a typo'd 1600 kVp, a negative dose)
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "kvp": (20.0, 300.0), "anode_angle_deg": (1.0, 45.0), "energy_bin_kev": (0.1, 10.0),
+    "pixel_pitch_mm": (0.05, 10.0), "photons_high": (1.0, 1e9), "photons_low": (1.0, 1e9),
+    "electronic_noise": (0.0, 1e6), "blur_sigma_high_px": (0.0, 20.0), "blur_sigma_low_px": (0.0, 20.0),
+    "column_gain_std": (0.0, 0.5), "row_flicker_std": (0.0, 0.5), "dead_line_prob": (0.0, 1.0),
+    "module_gain_std": (0.0, 0.5), "module_elements": (1, 4096),
+}

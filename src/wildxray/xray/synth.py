@@ -21,12 +21,9 @@ import numpy as np
 from wildxray.data.io import write_dual_energy_tiff
 from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES, COCO_CATEGORIES, Target
-from wildxray.xray.colour import ColourBands, default_bands, encode_dual_energy
-from wildxray.xray.config import profile_of
+from wildxray.xray.config import profile_of, randomiser_of
 from wildxray.xray.detector import apply_detector
-from wildxray.xray.materials import default_materials
-from wildxray.xray.physics import basis_coefficients, transmission_lut
-from wildxray.xray.scanner import ScannerProfile
+from wildxray.xray.scan_setup import ScanSetup, fixed_setup
 from wildxray.xray.scene import ItemMask, Scene, compose_scene, item_mask, rasterise
 from wildxray.xray.tip import mask_box
 
@@ -46,18 +43,13 @@ class SynthScan:
     meta: dict = field(default_factory=dict)
 
 
-def bands_for(profile: ScannerProfile) -> ColourBands:
-    """Shipped bands for the default profile; derived from physics for any other profile."""
-    shipped = default_bands()
-    if profile.name == shipped.profile == "default":
-        return shipped
-    from wildxray.xray.colour_bands import derive_colour_bands
-
-    return ColourBands.from_dict(derive_colour_bands(profile))
-
-
 class ScanSynthesizer:
-    """Draws parcel scans for one composed ``synth`` config (see configs/synth.yaml)."""
+    """Draws parcel scans for one composed ``synth`` config (see configs/synth.yaml).
+
+    With ``randomise: true`` each scan draws its own scanner physics, detector, display and
+    material densities (``randomise.Randomiser``, from the scan's generator); otherwise every scan
+    uses ``self.setup``, the configured profile's, and ``profile``/``lut``/``coefficients``/... are
+    that setup's."""
 
     def __init__(self, cfg: Any):
         self.cfg = cfg
@@ -70,38 +62,43 @@ class ScanSynthesizer:
         if not 0.0 <= self.clean_fraction <= 1.0:
             raise ValueError(f"clean_fraction must be in [0, 1], got {self.clean_fraction}")
         self.content = cfg["content"]
-        self.lut = transmission_lut(self.profile)
-        self.coefficients = {m: basis_coefficients(m, self.profile) for m in default_materials()}
-        self.densities = {name: m.density for name, m in default_materials().items()}  # g/cm^3, for masks
-        self.bands = bands_for(self.profile)
+        self.randomiser = randomiser_of(cfg)  # None unless randomise: true
+        self.setup = fixed_setup(self.profile)
+        self.lut, self.coefficients = self.setup.lut, self.setup.coefficients
+        self.densities = self.setup.densities  # g/cm^3, for masks
+        self.bands = self.setup.bands
         self.palette = self.profile.colour_map
 
-    def render(self, scene: Scene, rng: np.random.Generator | None, noise: bool = True) -> np.ndarray:
+    def render(self, scene: Scene, rng: np.random.Generator | None, noise: bool = True,
+               setup: ScanSetup | None = None) -> np.ndarray:
         """Scene -> raw uint16 [H, W, 2]; ``noise=False`` gives the ideal (blurred) transmission."""
-        basis = rasterise(scene, self.coefficients)
-        trans = self.lut.transmission(basis[0], basis[1])
-        return apply_detector(trans, self.profile, rng if rng is not None else np.random.default_rng(0), noise)
+        setup = setup or self.setup
+        basis = rasterise(scene, setup.coefficients)
+        trans = setup.lut.transmission(basis[0], basis[1])
+        return apply_detector(trans, setup.profile, rng if rng is not None else np.random.default_rng(0), noise)
 
-    def draw_scene(self, rng: np.random.Generator) -> Scene:
-        """The parcel layout of the next scan (the first draws of ``sample``)."""
+    def draw_scene(self, rng: np.random.Generator, ppc: float | None = None) -> Scene:
+        """The parcel layout of the next scan (the first draws of ``sample``, after its setup's)."""
         with_contraband = bool(rng.random() >= self.clean_fraction)
-        return compose_scene(rng, self.content, self.width, self.height, self.ppc, with_contraband)
+        return compose_scene(rng, self.content, self.width, self.height, ppc or self.ppc, with_contraband)
 
     def sample(self, rng: np.random.Generator, image_id: int = 0) -> SynthScan:
         """One scan: scene, raw, pseudo-colour image, and each contraband item's mask and its tight box.
 
         An item whose mask has fewer than ``content.min_visible_pixels`` pixels (after clipping to
         the image) gets no box. ``meta["items"]`` lists every placed item; a boxed one also has
-        ``box``, ``area`` (its mask's pixel count) and ``concealment``, in the order of the boxes."""
-        scene = self.draw_scene(rng)
-        raw = self.render(scene, rng)
+        ``box``, ``area`` (its mask's pixel count) and ``concealment``, in the order of the boxes.
+        With randomisation, ``meta["randomisation"]`` records what the scan drew."""
+        setup = self.randomiser.draw(rng) if self.randomiser is not None else self.setup
+        scene = self.draw_scene(rng, setup.ppc)
+        raw = self.render(scene, rng, setup=setup)
         masks: list[ItemMask] = []
         labels, items = [], []
         min_px = int(self.content["min_visible_pixels"])
         for placed in scene.items:
             entry = {"kind": placed.item.kind, "role": placed.item.role, "x": placed.x, "y": placed.y}
             if placed.item.role == "contraband":  # masks only for contraband: clutter needs none
-                mask = item_mask(placed, self.densities, self.width, self.height)
+                mask = item_mask(placed, setup.densities, self.width, self.height)
                 if mask is not None and mask.pixels >= min_px:
                     masks.append(mask)
                     labels.append(placed.item.label)
@@ -110,8 +107,10 @@ class ScanSynthesizer:
         boxes = np.array([m.box for m in masks], np.float32).reshape(-1, 4)
         full = np.array([m.full(self.width, self.height) for m in masks], bool).reshape(-1, self.height, self.width)
         target = Target(boxes, np.array(labels, np.int64), image_id)
-        meta = {"scanner": self.profile.name, "parcel": scene.parcel_kind, "items": items}
-        return SynthScan(raw, encode_dual_energy(raw, self.bands, self.palette), target, full, meta)
+        meta = {"scanner": setup.profile.name, "parcel": scene.parcel_kind, "items": items}
+        if setup.meta:
+            meta["randomisation"] = dict(setup.meta)
+        return SynthScan(raw, setup.encode(raw), target, full, meta)
 
 
 @functools.lru_cache(maxsize=4)
@@ -182,9 +181,11 @@ def _write_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compressio
     write_dual_energy_tiff(out / "raw" / f"{stem}.tiff", scan.raw)
     image = {
         "id": i + 1, "file_name": f"images/{stem}.png", "width": synth.width, "height": synth.height,
-        "modality": "xray", "scanner": synth.profile.name, "contraband": not scan.target.is_clean,
+        "modality": "xray", "scanner": scan.meta["scanner"], "contraband": not scan.target.is_clean,
         "raw_file": f"raw/{stem}.tiff", "parcel": scan.meta["parcel"],
     }
+    if "randomisation" in scan.meta:  # what this scan's scanner and display were
+        image["randomisation"] = scan.meta["randomisation"]
     boxed = [item for item in scan.meta["items"] if "box" in item]  # in the order of the masks
     annotations = []
     for item, mask, label in zip(boxed, scan.masks, scan.target.labels.tolist()):
@@ -289,5 +290,7 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
         "clean_parcels": n - n_threat, "instances": {c: counts.get(c, 0) for c in CLASS_NAMES},
         "forms": dict(sorted(forms.items())), "config": config_digest(cfg), "generator": generator_fingerprint(),
     }
+    if synth.randomiser is not None:  # each scan drew its own scanner: annotations.json says which
+        summary["randomised"] = True
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
