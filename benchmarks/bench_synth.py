@@ -42,6 +42,8 @@ def per_core(n: int, seed: int, overrides: list[str]) -> None:
     cfg = load_synth_config(overrides)
     t0 = time.perf_counter()
     synth = ScanSynthesizer(cfg)
+    if synth.randomiser is not None:  # randomise=true: build the pool's physics here, not in the timed scans
+        synth.randomiser.prepare()
     synth.sample(np.random.default_rng(10**6))  # builds the colour table
     setup = time.perf_counter() - t0
     cpu0, wall0 = time.process_time(), time.perf_counter()
