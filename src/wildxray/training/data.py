@@ -89,6 +89,7 @@ def build_loaders(
         randomise = "randomise=" + str(bool(cfg.data.get("randomise", False))).lower()
         synth_cfg = compose_config("synth", [randomise, *cfg.data.get("synth_overrides", [])])
         stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
+        stream.prepare()  # before the workers fork: they share the physics instead of rebuilding it each epoch
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
         epoch_setter = stream

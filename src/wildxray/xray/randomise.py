@@ -218,7 +218,7 @@ class Randomiser:
         return self._physics[key]
 
     def prepare(self) -> None:
-        """Build every pool member's physics now (benchmarks; a stream builds them as drawn)."""
+        """Build every pool member's physics now (the training stream, before its workers fork; benchmarks)."""
         for member in self.pool:
             self.physics(member)
 

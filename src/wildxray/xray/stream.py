@@ -48,16 +48,34 @@ class SyntheticStream(IterableDataset):
         self.seed = int(seed)
         self.transform = transform
         self.epoch = 0
+        self._synth = None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, dict]]:
-        from wildxray.xray.synth import ScanSynthesizer
+    def synthesizer(self):
+        """The ``ScanSynthesizer``, built once: its physics set-up takes about a second per scanner."""
+        if self._synth is None:
+            from wildxray.xray.synth import ScanSynthesizer
 
+            self._synth = ScanSynthesizer(self.cfg)
+        return self._synth
+
+    def prepare(self) -> None:
+        """Build the synthesiser and every randomisation pool member's physics now, in this process.
+
+        Called before the DataLoader forks its workers, they share what was built instead of each
+        rebuilding it every epoch (workers are not persistent): ~1 s per pool member, 24 by default.
+        Scans do not change: each depends only on its generator, never on what was built when.
+        """
+        synth = self.synthesizer()
+        if synth.randomiser is not None:
+            synth.randomiser.prepare()
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, dict]]:
         rank, world, worker, workers = stream_identity()
         rng = stream_rng(self.seed, rank, worker, self.epoch)
-        synth = ScanSynthesizer(self.cfg)  # per worker: the LUT is built in the worker process
+        synth = self.synthesizer()
         stride = world * workers
         # image ids stay unique across epochs (1e9 per epoch is far beyond any epoch length)
         index = self.epoch * 1_000_000_000 + rank * workers + worker

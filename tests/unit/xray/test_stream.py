@@ -54,3 +54,19 @@ def test_each_epoch_draws_new_scans_and_repeats_exactly() -> None:
     (a0, id0), (a1, id1), (b0, _) = first(0), first(1), first(0)
     assert not torch.equal(a0, a1) and id0 != id1  # a new epoch is new data
     assert torch.equal(a0, b0)  # and the same epoch is the same data
+
+
+def test_prepared_stream_builds_once_and_draws_the_same_scans() -> None:
+    """prepare() builds the synthesiser and the randomisation pool up front (before DataLoader
+    workers fork); the scans are those of a stream that builds lazily."""
+    from wildxray.config import compose_config
+
+    cfg = compose_config("synth", ["image.width=160", "image.height=120", "randomise=true",
+                                   "randomisation.pool_size=2", "randomisation.profiles=[default]"])
+    prepared, lazy = SyntheticStream(cfg, seed=5), SyntheticStream(cfg, seed=5)
+    prepared.prepare()
+    synth = prepared.synthesizer()
+    assert synth is prepared.synthesizer() and lazy._synth is None
+    assert len(synth.randomiser._physics) == len(synth.randomiser.pool) == 3  # all built, none left to build
+    for (a, ta), (b, tb) in zip(itertools.islice(prepared, 3), itertools.islice(lazy, 3)):
+        assert torch.equal(a, b) and torch.equal(ta["boxes"], tb["boxes"])
