@@ -1,7 +1,11 @@
-"""``train(cfg)``: the composition root. Builds data, model, loss, optimiser and loop in one place.
+"""``train(cfg)`` = ``fit(build_run(cfg))``: the composition root of training.
 
-Run it through ``wildxray train [overrides]`` (Hydra) or ``torchrun --nproc_per_node=N -m
-wildxray.cli.train [overrides]``; tests call it directly with a composed config.
+:func:`build_run` makes everything a run needs from the config in one place (data, model, loss,
+optimiser, schedule, EMA, DDP, the resumed state); :func:`fit` runs the epochs, validates, writes
+``last.pt``/``best.pt`` and the logs, and stops on the epochs, ``train.max_steps``, early stopping or
+the time budget (``training.stopping``). Run it through ``wildxray train [overrides]`` (Hydra) or
+``torchrun --nproc_per_node=N -m wildxray.cli.train [overrides]``; tests call it directly with a
+composed config.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import csv
 import logging
 import random
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +27,12 @@ from wildxray.evaluation.coco_metrics import coco_map
 from wildxray.models.backbone import freeze_backbone_stages, unfreeze_backbone
 from wildxray.training.checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from wildxray.training.data import build_datasets, build_loaders
-from wildxray.training.distributed import all_reduce_mean, barrier, cleanup, init_distributed
+from wildxray.training.distributed import DistInfo, all_reduce_mean, barrier, cleanup, init_distributed
 from wildxray.training.ema import ModelEMA
 from wildxray.training.engine import StepContext, coco_from_targets, predict_loader, train_one_epoch
 from wildxray.training.finetune import load_weights_remapping_classes
-from wildxray.training.optim import build_optimizer, set_total_steps
+from wildxray.training.optim import build_optimizer
+from wildxray.training.stopping import EarlyStopping, TimeBudget
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +137,41 @@ def validate(model, val_loader, cfg: DictConfig, class_names: list[str], device,
     return {"mAP": float(m["mAP"]), "mAP50": float(m["mAP50"])}
 
 
-def train(cfg: DictConfig) -> dict:
-    """Train a detector as ``cfg`` says; returns a summary (best metric, checkpoint paths)."""
+@dataclass
+class TrainingRun:
+    """A training run ready to :func:`fit`: what :func:`build_run` made from ``cfg``.
+
+    ``model`` is the bare detector (checkpointed, evaluated); ``train_model`` what steps (``model``
+    itself, or its DDP / ``torch.compile`` wrapper). ``frozen``: backbone stages still frozen.
+    ``start_epoch``, ``best`` and ``history`` are a resumed run's (else 0, -1 and empty);
+    ``ctx.step`` counts optimiser steps."""
+
+    cfg: DictConfig
+    run_dir: Path
+    device: torch.device
+    info: DistInfo
+    class_names: list[str]
+    model: torch.nn.Module
+    train_model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    ema: ModelEMA | None
+    ctx: StepContext
+    train_loader: object
+    val_loader: object
+    epoch_setter: object
+    steps_per_epoch: int
+    total_steps: int
+    frozen: int = 0
+    start_epoch: int = 0
+    best: float = -1.0
+    history: list[dict] = field(default_factory=list)
+
+
+def _prepare_run_dir(cfg: DictConfig, info: DistInfo) -> Path:
+    """The run directory, rank 0's under DDP; rank 0 creates it and writes the resolved ``config.yaml``."""
     run_dir = Path(cfg.output_dir)
-    device = resolve_device(cfg.device)
-    info = init_distributed(device.type)
-    if info.enabled and device.type == "cuda":
-        device = torch.device("cuda", info.local_rank)
     if info.enabled:  # Hydra names run dirs by the second each rank started: use rank 0's
         box = [str(run_dir)]
         dist.broadcast_object_list(box, src=0)
@@ -145,38 +179,78 @@ def train(cfg: DictConfig) -> dict:
     if info.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    seed_everything(int(cfg.seed))  # same init on every rank; data streams differ per rank
+    return run_dir
 
-    train_src, val_src, class_names = build_datasets(cfg, run_dir)
-    num_classes = len(class_names)
-    model = instantiate(cfg.model.detector, num_classes=num_classes)
+
+def _build_model(cfg: DictConfig, class_names: list[str], info: DistInfo, device: torch.device) -> torch.nn.Module:
+    """``cfg.model.detector`` with ``train.init_from``'s weights (classes remapped by name), on ``device``."""
+    model = instantiate(cfg.model.detector, num_classes=len(class_names))
     if cfg.train.init_from:
         init = load_checkpoint(cfg.train.init_from)
         weights = init["ema"] or init["model"]
         load_weights_remapping_classes(model, weights, list(init["class_names"]), class_names)
-    frozen = int(cfg.train.freeze_backbone_stages or 0)
     if cfg.train.sync_bn and info.enabled:
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     model.to(device)
     if cfg.train.channels_last:
         model.to(memory_format=torch.channels_last)
-    criterion = instantiate(cfg.model.criterion, num_classes=num_classes).to(device)
-    optimizer = build_optimizer(model, instantiate(cfg.optim.optimizer))
+    return model
 
+
+def _resume(run: TrainingRun, path: str) -> None:
+    """Load ``path``'s model, optimiser, schedule, scaler, EMA, counters, history and RNG state into ``run``."""
+    state = load_checkpoint(path)
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    if run.scaler is not None and state.get("scaler"):
+        run.scaler.load_state_dict(state["scaler"])
+    if run.ema is not None and state.get("ema"):
+        run.ema.module.load_state_dict(state["ema"])
+        run.ema.updates = int(state["ema_updates"])
+    run.start_epoch, run.ctx.step, run.best = int(state["epoch"]), int(state["step"]), float(state["best_metric"])
+    run.history = list(state.get("history", []))
+    set_rng_state(state["rng"])
+    log.info("resumed from %s at epoch %d, step %d", path, run.start_epoch, run.ctx.step)
+
+
+def _wrap_for_training(model: torch.nn.Module, cfg: DictConfig, info: DistInfo,
+                       device: torch.device) -> torch.nn.Module:
+    """DDP under torchrun, then ``torch.compile`` when ``train.compile``."""
+    if info.enabled:
+        model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if cfg.train.compile:
+        model = torch.compile(model)
+    return model
+
+
+def build_run(cfg: DictConfig) -> TrainingRun:
+    """Instantiate everything ``cfg`` describes (data, model, criterion, optimiser, schedule, AMP,
+    EMA), resume from ``train.resume`` when set, and wrap the model for DDP/compile."""
+    device = resolve_device(cfg.device)
+    info = init_distributed(device.type)
+    if info.enabled and device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+    run_dir = _prepare_run_dir(cfg, info)
+    seed_everything(int(cfg.seed))  # same init on every rank; data streams differ per rank
+
+    train_src, val_src, class_names = build_datasets(cfg, run_dir)
+    model = _build_model(cfg, class_names, info, device)
+    criterion = instantiate(cfg.model.criterion, num_classes=len(class_names)).to(device)
+    optimizer = build_optimizer(model, instantiate(cfg.optim.optimizer))
     pin = device.type == "cuda"
     train_loader, val_loader, epoch_setter = build_loaders(cfg, train_src, val_src, info, pin_memory=pin)
     accumulate = int(cfg.train.accumulate)
     steps_per_epoch = max(1, len(train_loader) // accumulate)
-    epochs = int(cfg.train.epochs)
-    total_steps = steps_per_epoch * epochs
+    total_steps = steps_per_epoch * int(cfg.train.epochs)
     if cfg.train.max_steps:
         total_steps = min(total_steps, int(cfg.train.max_steps))
     scheduler = instantiate(cfg.optim.scheduler)(optimizer, total_steps=total_steps)
     amp_dtype = _amp_dtype(cfg.train.amp, device)
     scaler = torch.amp.GradScaler("cuda") if amp_dtype == torch.float16 else None
     ema = ModelEMA(model, decay=float(cfg.train.ema.decay), tau=float(cfg.train.ema.tau)) if cfg.train.ema.enabled else None
-
-    start_epoch, best, history = 0, -1.0, []
     ctx = StepContext(
         criterion=criterion, optimizer=optimizer, scheduler=scheduler, device=device, ema=ema, scaler=scaler,
         amp_dtype=amp_dtype, grad_clip=float(cfg.train.grad_clip) if cfg.train.grad_clip else None,
@@ -184,125 +258,127 @@ def train(cfg: DictConfig) -> dict:
         max_steps=int(cfg.train.max_steps) if cfg.train.max_steps else None,
         show_progress=bool(cfg.train.progress), log_every=int(cfg.train.log_every),
     )
+    run = TrainingRun(
+        cfg=cfg, run_dir=run_dir, device=device, info=info, class_names=class_names, model=model,
+        train_model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, ema=ema, ctx=ctx,
+        train_loader=train_loader, val_loader=val_loader, epoch_setter=epoch_setter,
+        steps_per_epoch=steps_per_epoch, total_steps=total_steps, frozen=int(cfg.train.freeze_backbone_stages or 0),
+    )
     if cfg.train.resume:
-        state = load_checkpoint(cfg.train.resume)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        if ema is not None and state.get("ema"):
-            ema.module.load_state_dict(state["ema"])
-            ema.updates = int(state["ema_updates"])
-        start_epoch, ctx.step, best = int(state["epoch"]), int(state["step"]), float(state["best_metric"])
-        history = list(state.get("history", []))
-        set_rng_state(state["rng"])
-        log.info("resumed from %s at epoch %d, step %d", cfg.train.resume, start_epoch, ctx.step)
+        _resume(run, cfg.train.resume)
+    run.train_model = _wrap_for_training(model, cfg, info, device)
+    return run
 
-    train_model = model
-    if info.enabled:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
-    if cfg.train.compile:
-        train_model = torch.compile(train_model)
 
-    logger = MetricsLogger(run_dir, enabled=info.is_main)
+def _train_epoch(run: TrainingRun, epoch: int) -> dict[str, float]:
+    """One epoch of steps (unfreezing the backbone when its epoch comes); the epoch's CSV row so far."""
+    cfg, ctx, info = run.cfg, run.ctx, run.info
+    unfreeze_at = cfg.train.unfreeze_at_epoch
+    if run.frozen and unfreeze_at is not None and epoch >= int(unfreeze_at):
+        unfreeze_backbone(run.model.backbone)
+        run.frozen = 0
+    run.train_model.train()
+    if run.frozen:  # after train(): frozen stages keep BatchNorm in eval mode
+        freeze_backbone_stages(run.model.backbone, run.frozen)
+    run.epoch_setter.set_epoch(epoch)
+    t_epoch = time.perf_counter()
+    seen_before = ctx.seen_images
+    losses = train_one_epoch(run.train_model, run.train_loader, ctx, epoch, info.is_main)
+    losses = all_reduce_mean(losses, info, run.device)
+    row = {"epoch": epoch + 1, "step": ctx.step, **{f"train_{k}": v for k, v in losses.items()}}
+    row["images_per_s"] = (ctx.seen_images - seen_before) * info.world_size / (time.perf_counter() - t_epoch)
+    return row
+
+
+def _validate_epoch(run: TrainingRun, epoch: int, epochs: int) -> dict | None:
+    """Rank 0's validation metrics when this epoch validates (every ``eval_every`` and the last), else None.
+
+    The evaluated model is the EMA's when there is one, with precise BN first when asked."""
+    cfg, ctx = run.cfg, run.ctx
+    eval_model = run.ema.module if run.ema is not None else run.model
+    if run.info.is_main and int(cfg.train.precise_bn_batches):
+        recompute_batchnorm(eval_model, run.train_loader, int(cfg.train.precise_bn_batches), run.device)
+    last_epoch = epoch + 1 == epochs or (ctx.max_steps is not None and ctx.step >= ctx.max_steps)
+    if not (run.info.is_main and ((epoch + 1) % int(cfg.train.eval_every) == 0 or last_epoch)):
+        return None
+    return validate(eval_model, run.val_loader, cfg, run.class_names, run.device, bool(cfg.train.progress))
+
+
+def _save_checkpoints(run: TrainingRun, epoch: int, best: float, improved: bool) -> None:
+    """``last.pt`` after every epoch, ``best.pt`` when it improved: everything a resume needs."""
+    ema = run.ema
+    state = {
+        "model": run.model.state_dict(), "ema": ema.module.state_dict() if ema else None,
+        "ema_updates": ema.updates if ema else 0,
+        "optimizer": run.optimizer.state_dict(), "scheduler": run.scheduler.state_dict(),
+        "scaler": run.scaler.state_dict() if run.scaler else None, "epoch": epoch + 1, "step": run.ctx.step,
+        "best_metric": best, "history": run.history, "rng": rng_state(),
+        "config": OmegaConf.to_container(run.cfg, resolve=True), "class_names": run.class_names,
+    }
+    save_checkpoint(run.run_dir / "last.pt", state)
+    if improved:
+        save_checkpoint(run.run_dir / "best.pt", state)
+
+
+def fit(run: TrainingRun) -> dict:
+    """Run ``run``'s epochs; returns a summary (best metric, why it stopped, checkpoint paths, history)."""
+    cfg, ctx, info = run.cfg, run.ctx, run.info
+    logger = MetricsLogger(run.run_dir, enabled=info.is_main)
     ctx.on_log = logger.step
-    metric_name = str(cfg.train.early_stopping.metric)
-    patience = int(cfg.train.early_stopping.patience)
-    epochs_without_gain = 0
+    stopper = EarlyStopping(str(cfg.train.early_stopping.metric), int(cfg.train.early_stopping.patience),
+                            int(cfg.train.eval_every), best=run.best)
+    epochs = int(cfg.train.epochs)
     stop_reason = "epochs"
     t0 = time.perf_counter()
-    # The time budget's clock: wall time, or this process's CPU seconds (side-by-side comparisons on
-    # a shared machine; with num_workers=0 they include the data pipeline).
-    clock_name = cfg.train.get("time_limit_clock", "wall")
-    if clock_name not in ("wall", "cpu"):
-        raise ValueError(f"train.time_limit_clock must be wall or cpu, got {clock_name!r}")
-    budget_clock = time.process_time if clock_name == "cpu" else time.perf_counter
-    budget_t0 = budget_clock()
+    budget = TimeBudget(cfg.train.get("time_limit_minutes"), cfg.train.get("time_limit_clock", "wall"),
+                        max_epochs=epochs, start_epoch=run.start_epoch)
     try:
-        for epoch in range(start_epoch, epochs):
-            unfreeze_at = cfg.train.unfreeze_at_epoch
-            if frozen and unfreeze_at is not None and epoch >= int(unfreeze_at):
-                unfreeze_backbone(model.backbone)
-                frozen = 0
-            train_model.train()
-            if frozen:  # after train(): frozen stages keep BatchNorm in eval mode
-                freeze_backbone_stages(model.backbone, frozen)
-            epoch_setter.set_epoch(epoch)
-            t_epoch = time.perf_counter()
-            seen_before = ctx.seen_images
-            losses = train_one_epoch(train_model, train_loader, ctx, epoch, info.is_main)
-            losses = all_reduce_mean(losses, info, device)
-            row = {"epoch": epoch + 1, "step": ctx.step, **{f"train_{k}": v for k, v in losses.items()}}
-            row["images_per_s"] = (ctx.seen_images - seen_before) * info.world_size / (time.perf_counter() - t_epoch)
-            eval_model = ema.module if ema is not None else model
-            if info.is_main and int(cfg.train.precise_bn_batches):
-                recompute_batchnorm(eval_model, train_loader, int(cfg.train.precise_bn_batches), device)
-            last_epoch = epoch + 1 == epochs or (ctx.max_steps is not None and ctx.step >= ctx.max_steps)
-            evaluate_now = (epoch + 1) % int(cfg.train.eval_every) == 0 or last_epoch
-            metrics = None
-            if info.is_main and evaluate_now:
-                metrics = validate(eval_model, val_loader, cfg, class_names, device, bool(cfg.train.progress))
+        for epoch in range(run.start_epoch, epochs):
+            row = _train_epoch(run, epoch)
+            metrics = _validate_epoch(run, epoch, epochs)
+            if metrics is not None:
                 row.update({f"val_{k}": v for k, v in metrics.items()})
-            elapsed = budget_clock() - budget_t0
+            elapsed = budget.elapsed()
             if info.enabled:  # every rank must take the same stopping decisions: rank 0's
                 box = [metrics, elapsed]
                 dist.broadcast_object_list(box, src=0)
                 metrics, elapsed = box
-            improved = metrics is not None and metrics[metric_name] > best
-            if improved:
-                best, epochs_without_gain = metrics[metric_name], 0
-            elif metrics is not None:
-                epochs_without_gain += int(cfg.train.eval_every)
-            history.append(row)
+            improved = stopper.update(metrics)
+            run.history.append(row)
             if info.is_main:
                 logger.epoch(row)
                 log.info("epoch %d: %s", epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in row.items() if k != "epoch"))
-                state = {
-                    "model": model.state_dict(), "ema": ema.module.state_dict() if ema else None,
-                    "ema_updates": ema.updates if ema else 0,
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "scaler": scaler.state_dict() if scaler else None, "epoch": epoch + 1, "step": ctx.step,
-                    "best_metric": best, "history": history, "rng": rng_state(),
-                    "config": OmegaConf.to_container(cfg, resolve=True), "class_names": class_names,
-                }
-                save_checkpoint(run_dir / "last.pt", state)
-                if improved:
-                    save_checkpoint(run_dir / "best.pt", state)
+                _save_checkpoints(run, epoch, stopper.best, improved)
             barrier(info)
             if ctx.max_steps is not None and ctx.step >= ctx.max_steps:
                 stop_reason = "max_steps"
                 break
-            minutes = cfg.train.get("time_limit_minutes")
-            if minutes:
-                # Like Ultralytics' `time`: re-fit the epochs (and so the cosine schedule, which then
-                # anneals) to the budget after every epoch, at the average pace so far, instead of
-                # stopping mid-schedule. The run ends when the fitted count is reached.
-                per_epoch = elapsed / (epoch + 1 - start_epoch)
-                fit = min(int(cfg.train.epochs), max(epoch + 1, start_epoch + int(float(minutes) * 60 / per_epoch)))
-                if fit != epochs:
-                    # Another scheduler cannot be re-fitted: then the run only stops in time.
-                    refitted = set_total_steps(scheduler, min(steps_per_epoch * fit, total_steps))
-                    if refitted or fit < epochs:
-                        log.info("time limit %s min: %d epochs fit (was %d)", minutes, fit, epochs)
-                        epochs = fit
-                if epoch + 1 >= epochs < int(cfg.train.epochs):
-                    stop_reason = f"time limit of {minutes} min"
+            fitted = budget.refit(epoch + 1, elapsed, epochs, run.scheduler, run.steps_per_epoch, run.total_steps)
+            if fitted != epochs:
+                log.info("time limit %s min: %d epochs fit (was %d)", budget.minutes, fitted, epochs)
+                epochs = fitted
+            if budget.ran_out(epoch + 1, epochs):
+                stop_reason = budget.reason
             if epoch + 1 >= epochs:  # the time limit may have shortened the run
                 break
-            if patience and epochs_without_gain >= patience:
-                stop_reason = f"no {metric_name} gain for {patience} epochs"
+            if stopper.should_stop:
+                stop_reason = stopper.reason
                 log.info("early stopping: %s", stop_reason)
                 break
     finally:
         logger.close()
         cleanup(info)
+    run_dir = run.run_dir
     return {
-        "param_digest": parameter_digest(model), "rank": info.rank, "world_size": info.world_size,
-        "run_dir": str(run_dir), "best_metric": best, "metric": metric_name, "epochs_run": len(history),
-        "steps": ctx.step, "stop_reason": stop_reason, "seconds": time.perf_counter() - t0,
+        "param_digest": parameter_digest(run.model), "rank": info.rank, "world_size": info.world_size,
+        "run_dir": str(run_dir), "best_metric": stopper.best, "metric": stopper.metric,
+        "epochs_run": len(run.history), "steps": ctx.step, "stop_reason": stop_reason,
+        "seconds": time.perf_counter() - t0,
         "best_checkpoint": str(run_dir / "best.pt"), "last_checkpoint": str(run_dir / "last.pt"),
-        "class_names": class_names, "history": history,
+        "class_names": run.class_names, "history": run.history,
     }
+
+
+def train(cfg: DictConfig) -> dict:
+    """Train a detector as ``cfg`` says; returns :func:`fit`'s summary (best metric, checkpoint paths)."""
+    return fit(build_run(cfg))

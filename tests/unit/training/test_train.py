@@ -127,15 +127,13 @@ def test_trains_on_the_on_the_fly_synthetic_stream(tmp_path: Path) -> None:
 def test_time_limit_fits_the_schedule_into_the_budget(shapes_coco: Path, tmp_path: Path, monkeypatch) -> None:
     """With a budget of 3 epochs' time, a 50-epoch run ends after 3 epochs with its cosine annealed.
 
-    The trainer's clock is replaced by one that advances 10 s per reading (3 readings per epoch:
-    an epoch "takes" 30 s), so the test does not depend on how loaded the machine is.
+    The budget's wall clock is replaced by one that advances 30 s per reading (one reading per
+    epoch: an epoch "takes" 30 s), so the test does not depend on how loaded the machine is.
     """
-    import types
+    from wildxray.training import stopping
 
-    import wildxray.training.train as train_module
-
-    clock = iter(range(0, 10**6, 10))
-    monkeypatch.setattr(train_module, "time", types.SimpleNamespace(perf_counter=lambda: float(next(clock))))
+    clock = iter(range(0, 10**6, 30))
+    monkeypatch.setitem(stopping.CLOCKS, "wall", lambda: float(next(clock)))
     summary = train(_cfg(shapes_coco, tmp_path / "timed", "train.epochs=50", "train.max_steps=null",
                          "train.time_limit_minutes=1.5", "optim.scheduler.warmup_steps=1",
                          "train.early_stopping.patience=0"))
@@ -150,14 +148,12 @@ def test_time_limit_fits_the_schedule_into_the_budget(shapes_coco: Path, tmp_pat
 def test_time_limit_on_the_cpu_clock_ignores_wall_time(shapes_coco: Path, tmp_path: Path, monkeypatch) -> None:
     """train.time_limit_clock=cpu budgets this process's CPU seconds: a wall clock racing ahead (a
     loaded, shared machine) does not shorten the run; the CPU clock (10 s per reading) ends it."""
-    import types
-
-    import wildxray.training.train as train_module
+    from wildxray.training import stopping
 
     wall = iter(range(0, 10**9, 10**6))
     cpu = iter(range(0, 10**6, 10))
-    monkeypatch.setattr(train_module, "time", types.SimpleNamespace(
-        perf_counter=lambda: float(next(wall)), process_time=lambda: float(next(cpu))))
+    monkeypatch.setitem(stopping.CLOCKS, "wall", lambda: float(next(wall)))
+    monkeypatch.setitem(stopping.CLOCKS, "cpu", lambda: float(next(cpu)))
     summary = train(_cfg(shapes_coco, tmp_path / "cpu", "train.epochs=50", "train.max_steps=null",
                          "train.time_limit_minutes=1.0", "train.time_limit_clock=cpu",
                          "optim.scheduler.warmup_steps=1", "train.early_stopping.patience=0"))
