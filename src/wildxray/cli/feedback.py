@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    from wildxray.data.errors import DatasetError
     from wildxray.viewer.db import VerdictDB
     from wildxray.viewer.feedback import ExportError, export_feedback
 
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         summary = export_feedback(VerdictDB(args.db), args.results, args.out, overwrite=args.force)
-    except (ExportError, FileNotFoundError, ValueError) as exc:
+    except (ExportError, DatasetError, FileNotFoundError, ValueError) as exc:  # DatasetError: save_coco refused
         print(f"wildxray feedback: {exc}", file=sys.stderr)
         return 2
     print("\n".join(summary.lines()))

@@ -367,14 +367,26 @@ def load_coco(
     return CocoDataset(coco, ann_file, root, max_pixels)
 
 
-def make_coco(images: list[dict], annotations: list[dict], class_names: Sequence[str]) -> dict:
-    """A COCO dict from image and annotation entries, with ``categories`` for ``class_names`` (ids 1..C)."""
-    return {
-        "info": {"description": "wildxray dataset"},
-        "images": images,
-        "annotations": annotations,
-        "categories": coco_categories(list(class_names)),
-    }
+def coco_annotation(ann_id: int, image_id: int, category_id: int, bbox: Sequence[float],
+                    area: float | None = None, **extra: object) -> dict:
+    """One COCO annotation entry: ``bbox`` [x, y, w, h] in pixels, ``area`` w * h unless given,
+    ``iscrowd`` 0, then ``extra`` fields (``segmentation``, ``score``, a source, ...) in their order."""
+    bbox = list(bbox)
+    return {"id": ann_id, "image_id": image_id, "category_id": category_id, "bbox": bbox,
+            "area": bbox[2] * bbox[3] if area is None else area, "iscrowd": 0, **extra}
+
+
+def make_coco(images: list[dict], annotations: list[dict], class_names: Sequence[str], info: dict | None = None,
+              licenses: list | None = None, **extra: object) -> dict:
+    """A COCO dict from image and annotation entries, with ``categories`` for ``class_names`` (ids 1..C).
+
+    ``info`` defaults to a plain description; ``licenses`` is written only when given; ``extra``
+    top-level keys (e.g. the feedback export's ``hard_negatives``) come after ``categories``."""
+    coco: dict = {"info": {"description": "wildxray dataset"} if info is None else info}
+    if licenses is not None:
+        coco["licenses"] = licenses
+    return coco | {"images": images, "annotations": annotations,
+                   "categories": coco_categories(list(class_names)), **extra}
 
 
 def save_coco(coco: dict, path: str | Path) -> Path:

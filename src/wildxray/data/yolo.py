@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from wildxray.data.coco import CocoDataset, load_coco, make_coco, save_coco, validate_coco
+from wildxray.data.coco import CocoDataset, coco_annotation, load_coco, make_coco, save_coco, validate_coco
 from wildxray.data.errors import DatasetError, ImageReadError, Problem
 from wildxray.data.image_header import read_image_header
 
@@ -95,14 +95,7 @@ def yolo_to_coco(
         if label_path.is_file():
             for row in _parse_label_file(label_path, len(names), header.width, header.height, problems):
                 cls, bbox = row
-                annotations.append({
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": cls + 1,
-                    "bbox": bbox,
-                    "area": bbox[2] * bbox[3],
-                    "iscrowd": 0,
-                })
+                annotations.append(coco_annotation(len(annotations) + 1, image_id, cls + 1, bbox))
     if labels_dir.is_dir():
         for orphan in sorted(p for p in labels_dir.rglob("*.txt") if p not in expected_labels):
             problems.append(Problem(str(orphan), "label file", "", "no image with the same name under images/"))

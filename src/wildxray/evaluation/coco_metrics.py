@@ -12,6 +12,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from wildxray.data.coco import coco_annotation
 from wildxray.evaluation.records import check_categories
 from wildxray.types import Detections
 
@@ -42,17 +43,8 @@ def _results_dataset(gt_ds: dict, predictions: Mapping[int, Detections]) -> dict
         xywh = det.boxes.astype(np.float64).copy()
         xywh[:, 2:] -= xywh[:, :2]
         for box, score, label in zip(xywh, det.scores, det.labels):
-            anns.append(
-                {
-                    "id": len(anns) + 1,
-                    "image_id": int(iid),
-                    "category_id": int(label) + 1,
-                    "bbox": [float(v) for v in box],
-                    "area": float(box[2] * box[3]),
-                    "score": float(score),
-                    "iscrowd": 0,
-                }
-            )
+            anns.append(coco_annotation(len(anns) + 1, int(iid), int(label) + 1, [float(v) for v in box],
+                                        score=float(score)))
     return {"info": {}, "images": gt_ds["images"], "categories": gt_ds["categories"], "annotations": anns}
 
 

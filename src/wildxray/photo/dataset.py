@@ -21,8 +21,9 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from wildxray.data.coco import coco_annotation, make_coco, save_coco
 from wildxray.photo.generator import PhotoSynthesizer, SynthPhoto
-from wildxray.types import CLASS_NAMES, COCO_CATEGORIES
+from wildxray.types import CLASS_NAMES
 
 DEFAULT_JPEG_QUALITY = 92
 
@@ -90,28 +91,14 @@ def write_photo_dataset(
             if obj["box"] is None:
                 continue
             x0, y0, x1, y1 = obj["box"]
-            annotations.append({
-                "id": len(annotations) + 1,
-                "image_id": image_id,
-                "category_id": obj["label"] + 1,
-                "bbox": [x0, y0, x1 - x0, y1 - y0],
-                "area": (x1 - x0) * (y1 - y0),
-                "iscrowd": 0,
-                "kind": obj["kind"],
-            })
+            annotations.append(coco_annotation(len(annotations) + 1, image_id, obj["label"] + 1,
+                                               [x0, y0, x1 - x0, y1 - y0], kind=obj["kind"]))
             boxes_per_class[obj["class"]] += 1
         for name in {CLASS_NAMES[int(label)] for label in photo.target.labels}:
             images_per_class[name] += 1
-    coco = {
-        # No timestamp: the same seed must give byte-identical files.
-        "info": {"description": "wildxray synthetic photos (procedural, not real listings)", "seed": seed, "version": 1},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": COCO_CATEGORIES,
-    }
-    ann_path = out / "annotations.json"
-    ann_path.write_text(json.dumps(coco, indent=1))
+    # No timestamp: the same seed must give byte-identical files.
+    info = {"description": "wildxray synthetic photos (procedural, not real listings)", "seed": seed, "version": 1}
+    ann_path = save_coco(make_coco(images, annotations, CLASS_NAMES, info=info, licenses=[]), out / "annotations.json")
     summary = {
         "modality": "photo",
         "seed": seed,

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from wildxray.data.coco import coco_annotation, make_coco
 from wildxray.types import Detections
 
 
@@ -153,22 +154,12 @@ def predict_loader(
 
 def coco_from_targets(gts: dict[int, tuple[np.ndarray, np.ndarray]], class_names: list[str], size: int) -> dict:
     """A COCO ground-truth dict from (boxes xyxy, labels) per image id, all images size x size."""
-    from wildxray.types import coco_categories
-
     images, annotations = [], []
     for image_id, (boxes, labels) in gts.items():
         images.append({"id": image_id, "width": size, "height": size, "file_name": f"{image_id}.png"})
         for box, label in zip(boxes, labels):
             x1, y1, x2, y2 = (float(v) for v in box)
-            annotations.append(
-                {
-                    "id": len(annotations) + 1,
-                    "image_id": image_id,
-                    "category_id": int(label) + 1,
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "area": (x2 - x1) * (y2 - y1),
-                    "iscrowd": 0,
-                }
-            )
-    return {"images": images, "annotations": annotations, "categories": coco_categories(class_names)}
+            xywh = [x1, y1, x2 - x1, y2 - y1]
+            annotations.append(coco_annotation(len(annotations) + 1, image_id, int(label) + 1, xywh))
+    return make_coco(images, annotations, class_names)
 

@@ -17,14 +17,14 @@ boxes confirmed), a contraband verdict has no box, or its clean image is missing
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 
-from wildxray.types import CLASS_NAMES, coco_categories
+from wildxray.data.coco import coco_annotation, make_coco, save_coco
+from wildxray.types import CLASS_NAMES
 from wildxray.viewer.db import VerdictDB, audit, utc_now
 from wildxray.viewer.index import ResultsIndex, ScanRecord
 from wildxray.viewer.verdicts import ScanVerdicts, all_verdicts
@@ -146,21 +146,14 @@ def export_feedback(db: VerdictDB, results_dir: str | Path | None, out_dir: str 
         })
         for label, box, source, inspector in resolved.boxes:
             xywh = _xywh(box)
-            annotations.append({
-                "id": len(annotations) + 1, "image_id": image_id, "category_id": cat_ids[label], "bbox": xywh,
-                "area": round(xywh[2] * xywh[3], 2), "iscrowd": 0, "source": source, "inspector": inspector,
-            })
+            annotations.append(coco_annotation(len(annotations) + 1, image_id, cat_ids[label], xywh,
+                                               area=round(xywh[2] * xywh[3], 2), source=source, inspector=inspector))
         for label, box, score in resolved.negatives:
             hard_negatives.append({"image_id": image_id, "bbox": _xywh(box), "category_id": cat_ids[label], "score": score})
-    coco = {
-        "info": {"description": "wildxray inspector feedback", "date_created": utc_now(),
-                 "results_dir": str(index.results_dir)},
-        "images": images,
-        "annotations": annotations,
-        "categories": coco_categories(class_names or list(CLASS_NAMES)),
-        "hard_negatives": hard_negatives,
-    }
-    ann_path.write_text(json.dumps(coco, indent=1), encoding="utf-8")
+    info = {"description": "wildxray inspector feedback", "date_created": utc_now(),
+            "results_dir": str(index.results_dir)}
+    save_coco(make_coco(images, annotations, class_names or CLASS_NAMES, info=info, hard_negatives=hard_negatives),
+              ann_path)
     summary.images, summary.boxes, summary.hard_negatives = len(images), len(annotations), len(hard_negatives)
     with db.connect() as con:
         audit(con, "admin", "feedback_export", None,

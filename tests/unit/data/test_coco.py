@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wildxray.data.coco import load_coco, make_coco, save_coco
+from wildxray.data.coco import coco_annotation, load_coco, make_coco, save_coco
 from wildxray.data.errors import DatasetError
 from wildxray.data.io import read_image, write_dual_energy_tiff
 
@@ -186,3 +186,20 @@ def test_save_coco_refuses_invalid_and_round_trips_valid(coco_folder, tmp_path: 
     assert not (tmp_path / "bad.json").exists()
     out = save_coco(coco, tmp_path / "copy.json")
     assert json.loads(out.read_text()) == coco
+
+
+def test_one_builder_for_every_writer_keeps_their_fields_in_order(tmp_path: Path) -> None:
+    """make_coco + coco_annotation + save_coco: what the photo, feedback, YOLO and training writers use."""
+    ann = coco_annotation(3, 7, 2, (1, 2, 3, 4), kind="carving")
+    assert list(ann) == ["id", "image_id", "category_id", "bbox", "area", "iscrowd", "kind"]
+    assert ann["bbox"] == [1, 2, 3, 4] and ann["area"] == 12 and ann["iscrowd"] == 0
+    assert coco_annotation(1, 7, 1, [0, 0, 2, 2], area=3.5)["area"] == 3.5
+    image = {"id": 7, "file_name": "images/a.png", "width": 16, "height": 12, "contraband": True}
+    coco = make_coco([image], [ann], ["ivory", "horn"], info={"seed": 1}, licenses=[], hard_negatives=[])
+    assert list(coco) == ["info", "licenses", "images", "annotations", "categories", "hard_negatives"]
+    assert list(make_coco([], [], ["ivory"])) == ["info", "images", "annotations", "categories"]
+    assert json.loads(save_coco(coco, tmp_path / "a.json").read_text()) == coco
+    image["contraband"] = False  # a clean image with a box: refused, nothing written
+    with pytest.raises(DatasetError, match="contraband is false"):
+        save_coco(coco, tmp_path / "b.json")
+    assert not (tmp_path / "b.json").exists()
