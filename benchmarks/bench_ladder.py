@@ -114,7 +114,7 @@ def score(onnx_path: Path, ann: Path, score_thresh: float) -> dict:
     from wildxray.evaluation.coco_metrics import coco_map
     from wildxray.evaluation.confusion import AGNOSTIC, class_agnostic, confusion_at
     from wildxray.evaluation.inference import predict_dataset
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
     from wildxray.runtime.session import OnnxDetector
 
     classes = list(read_card(onnx_path)["classes"])

@@ -138,7 +138,7 @@ def profile_operators(path: str | Path, feed: dict[str, np.ndarray], threads: in
 def _parse_model(text: str) -> ModelSpec:
     parts = text.split(":")
     if parts[0] == "wildxray" and len(parts) == 2:
-        from wildxray.runtime.card import read_card
+        from wildxray.runtime.model_card import read_card
 
         path = Path(parts[1])
         return ModelSpec(path.stem, "wildxray", path, int(read_card(path)["input_size"]))

@@ -45,7 +45,7 @@ def default_model(workdir: Path) -> Path:
     import torch
     import yaml
 
-    from wildxray.export.card import build_card
+    from wildxray.export.card_builder import build_card
     from wildxray.export.onnx_export import export_onnx
     from wildxray.models.build import build_detector
     from wildxray.types import CLASS_NAMES
@@ -112,7 +112,7 @@ def bare_loop(model: Path, files: list[Path], threads: int) -> float:
     """Seconds per scan for decode + letterbox + session.run, one session, ``threads`` intra-op threads."""
     import onnxruntime as ort
 
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
     from wildxray.runtime.preprocess import letterbox
 
     card = read_card(model)
@@ -141,7 +141,7 @@ def main() -> int:
     extra = args.station_args.split()
     work = Path(tempfile.mkdtemp(prefix="wildxray-bench-"))
     model = args.model or default_model(work)
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
 
     card = read_card(model)
     src = make_scans(work / "src", max(args.n, args.steady))

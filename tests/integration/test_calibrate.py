@@ -15,7 +15,7 @@ from tests.fixtures.contract_model import make_contract_model  # noqa: E402
 from tests.unit.evaluation.helpers import write_patch_dataset  # noqa: E402
 from wildxray.cli.calibrate import main  # noqa: E402
 from wildxray.data.coco import load_coco  # noqa: E402
-from wildxray.runtime.card import card_path_for, read_card  # noqa: E402
+from wildxray.runtime.model_card import card_path_for, read_card  # noqa: E402
 from wildxray.runtime.decision import parcel_decision  # noqa: E402
 from wildxray.runtime.session import OnnxDetector  # noqa: E402
 

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 
 from wildxray.cli.demo import SHIPPED_CHECKPOINT, main
-from wildxray.runtime.card import read_card
+from wildxray.runtime.model_card import read_card
 from wildxray.runtime.result import result_schema
 
 

@@ -258,7 +258,7 @@ def test_photo_experiment_trains_exports_predicts_and_evaluates(tmp_path):
     from wildxray.cli.evaluate import evaluate_from_config
     from wildxray.export.checkpoint_export import export_checkpoint
     from wildxray.photo import write_photo_dataset
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
     from wildxray.runtime.result import result_schema
 
     ann = write_photo_dataset(tmp_path / "photos", n=6, seed=0, size=(96, 128), progress=False)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from tests.unit.models.synthetic import make_shapes_batch, recalibrate_batchnorm, train_steps
-from wildxray.export.card import CARD_KEY, build_card
+from wildxray.export.card_builder import CARD_KEY, build_card
 from wildxray.export.onnx_export import ExportWrapper, card_path_for, export_onnx, read_card_from_onnx
 from wildxray.models.build import build_detector
 from wildxray.training.criterion import Criterion
@@ -110,7 +110,7 @@ def test_card_travels_inside_and_beside(exported) -> None:
     assert inside["export_date"].endswith("+00:00")
     assert inside["git_commit"] is None or len(inside["git_commit"]) == 40
     # The torch-free runtime accepts the card as written.
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
 
     assert read_card(path)["classes"] == CLASSES
     keys = [p.key for p in onnx.load(str(path)).metadata_props]

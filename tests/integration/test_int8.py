@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from tests.unit.models.synthetic import make_shapes_batch, recalibrate_batchnorm, train_steps
-from wildxray.export.card import build_card
+from wildxray.export.card_builder import build_card
 from wildxray.export.onnx_export import export_onnx
 from wildxray.export.quantize import calibration_files, quantize_onnx, split_graph
 from wildxray.models.build import build_detector

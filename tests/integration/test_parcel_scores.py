@@ -10,10 +10,10 @@ import torch
 from tests.unit.models.synthetic import make_shapes_batch, train_steps
 from wildxray.evaluation.calibration import calibrate_sources, card_operating_point
 from wildxray.evaluation.records import ParcelRecord
-from wildxray.export.card import build_card
+from wildxray.export.card_builder import build_card
 from wildxray.export.onnx_export import export_onnx
 from wildxray.models.build import build_detector
-from wildxray.runtime.card import ModelCardError, validate_card, write_card
+from wildxray.runtime.model_card import ModelCardError, validate_card, write_card
 from wildxray.runtime.decision import parcel_evidence
 from wildxray.runtime.session import ModelContractError, OnnxDetector
 from wildxray.training.criterion import Criterion

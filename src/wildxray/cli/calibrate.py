@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
     from wildxray.data.errors import DatasetError
     from wildxray.evaluation.calibration import CalibrationError
     from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
-    from wildxray.runtime.card import ModelCardError
+    from wildxray.runtime.model_card import ModelCardError
     from wildxray.runtime.session import ModelContractError
 
     try:

@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
-    from wildxray.runtime.card import ModelCardError
+    from wildxray.runtime.model_card import ModelCardError
     from wildxray.runtime.predict_folder import predict_folder
     from wildxray.runtime.session import ModelContractError, OnnxDetector
 

@@ -201,7 +201,7 @@ def run_onnx_evaluation(
     ``out_dir/metrics.json`` and ``out_dir/report.html``."""
     from wildxray.data.coco import load_coco
     from wildxray.evaluation.inference import predict_dataset
-    from wildxray.runtime.card import read_card
+    from wildxray.runtime.model_card import read_card
     from wildxray.runtime.session import OnnxDetector
 
     card = read_card(model_path)

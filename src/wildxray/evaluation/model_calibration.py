@@ -25,7 +25,7 @@ from wildxray.evaluation.calibration import (
     clean_parcels_needed,
 )
 from wildxray.evaluation.inference import dataset_records
-from wildxray.runtime.card import read_card, validate_card, write_card
+from wildxray.runtime.model_card import read_card, validate_card, write_card
 from wildxray.runtime.session import OnnxDetector
 
 

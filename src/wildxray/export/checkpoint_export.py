@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from wildxray.export.card import build_card
+from wildxray.export.card_builder import build_card
 from wildxray.gitinfo import git_commit
 from wildxray.export.onnx_export import MIN_OPSET, export_onnx
 from wildxray.export.quantize import quantize_onnx

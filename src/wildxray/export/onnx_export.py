@@ -24,7 +24,7 @@ import onnx
 import torch
 from torch import nn
 
-from wildxray.export.card import CARD_KEY
+from wildxray.export.card_builder import CARD_KEY
 from wildxray.models.detector import Detector
 from wildxray.models.postprocess import decode_and_nms
 
@@ -198,7 +198,7 @@ def export_onnx(
 
 
 def read_card_from_onnx(path: str | Path) -> dict:
-    """The card stored in an exported file's ``metadata_props`` (torch-free readers use ``runtime.card``)."""
+    """The card stored in an exported file's ``metadata_props`` (torch-free readers use ``runtime.model_card``)."""
     model = onnx.load(str(path), load_external_data=False)
     for entry in model.metadata_props:
         if entry.key == CARD_KEY:

@@ -70,7 +70,7 @@ def profile_config(name: str, threads: int = 2, runs: int = 20, input_size: int 
     import hydra
     from hydra import compose, initialize_config_dir
 
-    from wildxray.export.card import build_card
+    from wildxray.export.card_builder import build_card
     from wildxray.export.onnx_export import export_onnx
     from wildxray.paths import config_dir
     from wildxray.types import CLASS_NAMES

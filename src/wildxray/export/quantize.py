@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from wildxray.export.card import CARD_KEY
+from wildxray.export.card_builder import CARD_KEY
 from wildxray.export.onnx_export import INPUT_NAME, card_path_for, read_card_from_onnx
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wildxray.photo.contact_sheet import make_contact_sheet
+from wildxray.photo.photo_contact_sheet import make_contact_sheet
 from wildxray.photo.dataset import write_photo_dataset
 
 

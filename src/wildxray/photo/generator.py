@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from wildxray.photo.backgrounds import render_background
-from wildxray.photo.catalogue import LOOKALIKES, ObjectType, contraband_of
+from wildxray.photo.photo_catalogue import LOOKALIKES, ObjectType, contraband_of
 from wildxray.photo.sprite import Sprite, shade, transform_sprite
 from wildxray.types import CLASS_NAMES, Target
 

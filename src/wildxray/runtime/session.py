@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from wildxray.runtime.card import ModelCardError, card_from_metadata, validate_card
+from wildxray.runtime.model_card import ModelCardError, card_from_metadata, validate_card
 from wildxray.runtime.decision import ParcelDecision, parcel_decision, parcel_evidence
 from wildxray.runtime.preprocess import boxes_to_original, letterbox
 from wildxray.runtime.tiling import (

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from wildxray.runtime.card import ModelCardError
+from wildxray.runtime.model_card import ModelCardError
 from wildxray.runtime.session import ModelContractError
 from wildxray.station.service import Station, StationBusyError, StationConfig
 

@@ -23,7 +23,7 @@ from wildxray.types import CLASS_NAMES
 @pytest.fixture(scope="module")
 def exported_model(tmp_path_factory):
     torch = pytest.importorskip("torch")
-    from wildxray.export.card import build_card
+    from wildxray.export.card_builder import build_card
     from wildxray.export.onnx_export import export_onnx
     from wildxray.models.build import build_detector
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from wildxray.photo.contact_sheet import CLASS_COLOURS, draw_photo, make_contact_sheet
+from wildxray.photo.photo_contact_sheet import CLASS_COLOURS, draw_photo, make_contact_sheet
 from wildxray.photo.dataset import iter_photos, write_photo_dataset
 from wildxray.photo.generator import PhotoSynthesizer
 from wildxray.types import CLASS_NAMES, COCO_CATEGORIES

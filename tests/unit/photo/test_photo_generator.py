@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from wildxray.photo.backgrounds import BACKGROUNDS, render_background
-from wildxray.photo.catalogue import CONTRABAND, LOOKALIKES
+from wildxray.photo.photo_catalogue import CONTRABAND, LOOKALIKES
 from wildxray.photo.dataset import iter_photos
 from wildxray.photo.generator import MIN_VISIBLE, Placement, PhotoSynthesizer, compose, footprint_box
 from wildxray.photo.sprite import transform_sprite

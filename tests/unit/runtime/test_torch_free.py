@@ -7,7 +7,7 @@ import sys
 
 from tests.integration.station.conftest import BLOCKED, LAUNCHER
 
-MODULES = ["wildxray.runtime.card", "wildxray.runtime.session", "wildxray.runtime.result", "wildxray.runtime.overlay",
+MODULES = ["wildxray.runtime.model_card", "wildxray.runtime.session", "wildxray.runtime.result", "wildxray.runtime.overlay",
            "wildxray.runtime.tiling", "wildxray.runtime.scan", "wildxray.runtime.decision", "wildxray.runtime.predict_folder", "wildxray.station.service",
            "wildxray.station.http_api", "wildxray.station.journal", "wildxray.station.watcher",
            "wildxray.station.metrics", "wildxray.cli.predict", "wildxray.cli.station", "wildxray.data.io"]

@@ -8,7 +8,7 @@ import onnx
 import pytest
 
 from tests.fixtures.contract_model import default_card, make_contract_model
-from wildxray.runtime.card import ModelCardError, card_path_for, read_card, validate_card, write_card
+from wildxray.runtime.model_card import ModelCardError, card_path_for, read_card, validate_card, write_card
 from wildxray.runtime.session import OnnxDetector
 from wildxray.types import CLASS_NAMES
 
