@@ -121,3 +121,19 @@ def test_calibrate_runs_without_training_libraries(model_and_data):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "achieved: false alarms" in proc.stdout
+
+
+def test_calibrate_model_is_the_commands_library_call(model_and_data, tmp_path):
+    """calibrate_model writes nothing; write_operating_point stores what the command would."""
+    from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
+
+    model, ann = model_and_data
+    before = model.read_bytes()
+    run = calibrate_model(model, ann, target_far=0.05, threads=1)
+    assert model.read_bytes() == before and run.chosen.achievable and set(run.points) == {"boxes"}
+    assert "achieved: false alarms 0/40" in calibration_summary(run)
+    assert run.to_dict()["by_source"]["boxes"]["thresholds"] == run.chosen.thresholds
+    written, card_json = write_operating_point(run, tmp_path / "copy.onnx")
+    assert written == tmp_path / "copy.onnx" and card_json == card_path_for(written)
+    assert read_card(written)["operating_point"]["thresholds"] == run.chosen.thresholds
+    assert model.read_bytes() == before
