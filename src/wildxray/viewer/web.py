@@ -1,7 +1,8 @@
 """Minimal request/response records over WSGI (PEP 3333), with the viewer's security headers.
 
-The viewer is a WSGI application so that ``wildxray viewer`` serves it with the standard library
-and the station can mount the same object beside its own API, with no web framework.
+The viewer is a WSGI application so that the standard library serves it, with no web framework:
+``wildxray viewer`` on its own, and ``wildxray station --viewer HOST:PORT`` as a second server of the
+station's process, on its own address beside the station's HTTP API (not mounted in it).
 """
 
 from __future__ import annotations
