@@ -255,7 +255,7 @@ def test_finetune_tip_consumes_the_synth_one_liner(pretrained, tmp_path, monkeyp
 
 def test_photo_experiment_trains_exports_predicts_and_evaluates(tmp_path):
     from wildxray.cli import predict as predict_cli
-    from wildxray.cli.evaluate import evaluate_from_config
+    from wildxray.evaluation.evaluate import evaluate_from_config
     from wildxray.export.checkpoint_export import export_checkpoint
     from wildxray.photo import write_photo_dataset
     from wildxray.runtime.model_card import read_card
@@ -279,9 +279,9 @@ def test_photo_experiment_trains_exports_predicts_and_evaluates(tmp_path):
 
     cfg = compose_config("evaluate", [f"model_file={onnx_path}", f"data.ann_file={ann}", "n_bootstrap=20",
                                       f"output_dir={tmp_path / 'eval'}", "threads=1"])
-    report = evaluate_from_config(cfg)
+    result = evaluate_from_config(cfg)
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert report.is_file()
+    assert (tmp_path / "eval" / "report.html").is_file() and "mAP50" in result.coco
     n_contraband = sum(im["contraband"] for im in json.loads(ann.read_text())["images"])
     assert metrics["parcel"]["n_parcels"] == 6 and metrics["parcel"]["n_contraband"] == n_contraband
     assert metrics["class_names"] == list(CLASS_NAMES) and "mAP50" in metrics["coco"]

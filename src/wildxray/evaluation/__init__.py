@@ -9,7 +9,10 @@ Modules (import them directly; nothing is re-exported so that the numpy-only one
 - ``bootstrap``      stratified bootstrap percentile intervals (``Estimate``).
 - ``inference``      run an ``OnnxDetector`` over a COCO set.
 - ``coco_metrics``   COCO mAP via pycocotools (training extras).
-- ``evaluate``       the composition root: ``evaluate`` -> ``EvalResult``; ``run_onnx_evaluation``.
+- ``evaluate``       the composition root: ``evaluate`` -> ``EvalResult``; ``run_onnx_evaluation``;
+                     ``evaluate_from_config`` (what ``wildxray evaluate`` runs).
+- ``model_calibration``  ``calibrate_model`` and ``write_operating_point``: what ``wildxray calibrate`` runs
+                     (ONNX model + COCO set -> thresholds in the model card).
 - ``gallery``, ``plots``, ``report``  the self-contained HTML report (matplotlib, training extras).
 
 The numpy-only modules (records, calibration, parcel_metrics, froc, matching, bootstrap, inference)

@@ -12,6 +12,7 @@ the other way of scoring a parcel (``parcel_by_source``), side by side.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +28,8 @@ from wildxray.evaluation.parcel_metrics import DEFAULT_TARGET_FARS, ParcelMetric
 from wildxray.evaluation.records import records_from_coco
 from wildxray.runtime.decision import parcel_evidence
 from wildxray.types import Detections
+
+log = logging.getLogger("wildxray.evaluate")
 
 UNCALIBRATED_THRESHOLD = 0.5
 HEADLINE_FAR = 0.01
@@ -222,3 +225,23 @@ def run_onnx_evaluation(
     )
     write_outputs(result, out_dir)
     return result
+
+
+def evaluate_from_config(cfg: Any) -> EvalResult:
+    """The evaluation ``configs/evaluate.yaml`` describes (what ``wildxray evaluate`` runs): writes
+    ``cfg.output_dir/metrics.json`` and ``report.html``. A ``.pt`` checkpoint is exported to ONNX in
+    ``output_dir`` first, so what is scored is always what a station would run."""
+    from omegaconf import OmegaConf  # here: the config's own library, absent without wildxray[train]
+
+    out_dir = Path(cfg.output_dir)
+    model = Path(cfg.model_file)
+    if model.suffix == ".pt":
+        from wildxray.export.checkpoint_export import export_checkpoint  # torch: only for a checkpoint
+
+        model = export_checkpoint(model, out_dir / f"{model.stem}.onnx")
+        log.info("exported %s -> %s", cfg.model_file, model)
+    thresholds = OmegaConf.to_container(cfg.thresholds) if cfg.thresholds else None
+    return run_onnx_evaluation(
+        model, cfg.data.ann_file, out_dir, image_root=cfg.data.image_root, thresholds=thresholds,
+        target_fars=list(cfg.target_fars), n_bootstrap=int(cfg.n_bootstrap), seed=int(cfg.seed), threads=cfg.threads,
+    )

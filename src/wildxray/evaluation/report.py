@@ -47,7 +47,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _fmt(v: float | None, kind: str = "pct") -> str:
+def format_figure(v: float | None, kind: str = "pct") -> str:
     """kind: "pct" (fraction shown as %), "num" (3 decimals), "per100" (2 decimals)."""
     if v is None or not math.isfinite(v):
         return "n/a"
@@ -56,12 +56,12 @@ def _fmt(v: float | None, kind: str = "pct") -> str:
 
 def _cell(key: str, value: float | None, kind: str = "pct") -> str:
     dv = "" if value is None else f' data-value="{value!r}"'
-    return f'<td data-key="{_e(key)}"{dv}>{_fmt(value, kind)}</td>'
+    return f'<td data-key="{_e(key)}"{dv}>{format_figure(value, kind)}</td>'
 
 
 def _est_cells(key: str, est: Estimate, kind: str = "pct") -> str:
     """The value cell and its interval cell."""
-    ci = "" if est.ci_low is None else f"{_fmt(est.ci_low, kind)} – {_fmt(est.ci_high, kind)}"
+    ci = "" if est.ci_low is None else f"{format_figure(est.ci_low, kind)} – {format_figure(est.ci_high, kind)}"
     return _cell(key, est.value, kind) + f'<td class="ci">{ci}</td>'
 
 
@@ -182,9 +182,9 @@ def _card_summary(card: Mapping | None, result: EvalResult) -> str:
         ("export date", card.get("export_date")),
         ("git commit", card.get("git_commit")),
         ("calibrated", op.get("calibrated")),
-        ("calibrated for false-alarm rate", _fmt(op.get("target_false_alarm_rate")) if op.get("target_false_alarm_rate") is not None else "n/a"),
-        ("validation false-alarm rate", _fmt(val.get("false_alarm_rate")) if "false_alarm_rate" in val else "n/a"),
-        ("validation detection rate", _fmt(val.get("detection_rate")) if "detection_rate" in val else "n/a"),
+        ("calibrated for false-alarm rate", format_figure(op.get("target_false_alarm_rate")) if op.get("target_false_alarm_rate") is not None else "n/a"),
+        ("validation false-alarm rate", format_figure(val.get("false_alarm_rate")) if "false_alarm_rate" in val else "n/a"),
+        ("validation detection rate", format_figure(val.get("detection_rate")) if "detection_rate" in val else "n/a"),
         ("validation set", f"{val.get('n_contraband')} contraband, {val.get('n_clean')} clean" if "n_clean" in val else "n/a"),
         ("training data", card.get("training_data")),
     ]
