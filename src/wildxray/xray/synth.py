@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from wildxray.data.coco import coco_annotation, make_coco, save_coco
 from wildxray.data.io import write_dual_energy_tiff
 from wildxray.data.masks import encode_mask
-from wildxray.types import CLASS_NAMES, COCO_CATEGORIES, Target
+from wildxray.types import CLASS_NAMES, Target
 from wildxray.xray.config import profile_of, randomiser_of
 from wildxray.xray.detector import apply_detector
 from wildxray.xray.scan_setup import ScanSetup, fixed_setup
@@ -174,7 +175,7 @@ class ScanError(RuntimeError):
 
 def _write_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compression: int) -> tuple[dict, list[dict]]:
     """Draw scan ``i`` from ``default_rng([seed, i])``, write its PNG and TIFF, and return its COCO
-    image entry and annotations (without ``id``: the writer numbers them in scan order)."""
+    image entry and annotations (``id`` 0: the writer numbers them in scan order)."""
     scan = synth.sample(np.random.default_rng([seed, i]), image_id=i + 1)
     stem = f"{i:06d}"
     _write_png(out / "images" / f"{stem}.png", scan.image, compression)
@@ -190,11 +191,9 @@ def _write_scan(synth: ScanSynthesizer, out: Path, seed: int, i: int, compressio
     annotations = []
     for item, mask, label in zip(boxed, scan.masks, scan.target.labels.tolist()):
         x0, y0, x1, y1 = mask_box(mask)
-        annotations.append({
-            "image_id": i + 1, "category_id": label + 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
-            "area": float(mask.sum()), "segmentation": encode_mask(mask), "iscrowd": 0,
-            "form": item["kind"], "concealment": item["concealment"],
-        })
+        annotations.append(coco_annotation(0, i + 1, label + 1, [x0, y0, x1 - x0, y1 - y0], area=float(mask.sum()),
+                                           segmentation=encode_mask(mask), form=item["kind"],
+                                           concealment=item["concealment"]))
     return image, annotations
 
 
@@ -255,6 +254,8 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
     ``ScanError`` naming it. Returns the summary (class instance counts, clean/contraband parcels,
     forms, scanner). Writing a smaller set over an older one removes the older set's scans that the
     new one does not list (only files its annotations.json named), so the folder never mixes two sets.
+    annotations.json is built with ``data.coco.make_coco`` and written by ``save_coco`` (validated,
+    atomic): a set it refuses raises ``DatasetError`` and leaves no summary.json.
     """
     from tqdm import tqdm
 
@@ -272,16 +273,12 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
     for image, anns in tqdm(scans, total=n, desc="synth", unit="scan", disable=not progress):
         images.append(image)
         for ann in anns:
-            annotations.append({"id": len(annotations) + 1, **ann})
+            annotations.append(ann | {"id": len(annotations) + 1})
             counts[CLASS_NAMES[ann["category_id"] - 1]] += 1
             forms[ann["form"]] += 1
-    coco = {
-        "info": {"description": "wildxray synthetic dual-energy parcel scans", "seed": seed,
-                 "scanner": synth.profile.name, "raw_encoding": "uint16 (high, low), 65535 = transmission 1",
-                 "generator": generator_fingerprint()},
-        "images": images, "annotations": annotations, "categories": COCO_CATEGORIES,
-    }
-    (out / "annotations.json").write_text(json.dumps(coco, indent=1) + "\n")
+    info = {"description": "wildxray synthetic dual-energy parcel scans", "seed": seed, "scanner": synth.profile.name,
+            "raw_encoding": "uint16 (high, low), 65535 = transmission 1", "generator": generator_fingerprint()}
+    save_coco(make_coco(images, annotations, CLASS_NAMES, info=info), out / "annotations.json")
     for rel in sorted(previous - {im[key] for im in images for key in ("file_name", "raw_file")}):
         (out / rel).unlink(missing_ok=True)
     n_threat = sum(im["contraband"] for im in images)

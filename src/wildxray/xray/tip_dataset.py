@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from wildxray.types import CLASS_NAMES, COCO_CATEGORIES
+from wildxray.types import CLASS_NAMES
 from wildxray.xray.tip import (choose_position, crop_threat, mask_box, place_mask, project_threat,
                                project_threat_rgb, projected_mask)
 
@@ -116,13 +116,15 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     Each annotation's ``segmentation`` (COCO RLE) is the threat's footprint where it lands (raw: the
     pixels of its empty-belt scan below ``tip.air_threshold`` transmission; pseudo-colour: those not
     pure white), clipped to the parcel image; ``bbox`` is its tight box and ``area`` its pixel count.
-    A threat projected over another keeps its whole mask."""
+    A threat projected over another keeps its whole mask. annotations.json is written by
+    ``data.coco.save_coco`` (validated, atomic)."""
     import cv2
     from tqdm import tqdm
 
+    from wildxray.data.coco import coco_annotation, make_coco, save_coco
     from wildxray.data.io import write_dual_energy_tiff
-    from wildxray.xray.colour import encode_dual_energy
     from wildxray.data.masks import encode_mask
+    from wildxray.xray.colour import encode_dual_energy
 
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)
@@ -174,13 +176,11 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
         images.append(entry)
         for mask, label in placed:
             x0, y0, x1, y1 = mask_box(mask)
-            anns.append({"id": len(anns) + 1, "image_id": i + 1, "category_id": label + 1,
-                         "bbox": [x0, y0, x1 - x0, y1 - y0], "area": float(mask.sum()),
-                         "segmentation": encode_mask(mask), "iscrowd": 0})
+            anns.append(coco_annotation(len(anns) + 1, i + 1, label + 1, [x0, y0, x1 - x0, y1 - y0],
+                                        area=float(mask.sum()), segmentation=encode_mask(mask)))
             counts[CLASS_NAMES[label]] += 1
-    coco = {"info": {"description": "wildxray threat image projection", "seed": seed}, "images": images,
-            "annotations": anns, "categories": COCO_CATEGORIES}
-    (out / "annotations.json").write_text(json.dumps(coco, indent=1) + "\n")
+    info = {"description": "wildxray threat image projection", "seed": seed}
+    save_coco(make_coco(images, anns, CLASS_NAMES, info=info), out / "annotations.json")
     summary = {"scans": n, "seed": seed, "instances": {c: counts.get(c, 0) for c in CLASS_NAMES},
                "contraband_parcels": sum(im["contraband"] for im in images)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
