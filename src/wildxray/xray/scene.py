@@ -16,10 +16,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.catalogue import make_clutter, make_contraband, make_decoy
 from wildxray.xray.content.builder import Item, ItemBuilder
 from wildxray.xray.content.parcels import make_parcel
 from wildxray.xray.tip import mask_box
+from wildxray.xray.xray_catalogue import make_clutter, make_contraband, make_decoy
 
 #: Areal density (g/cm^2, the item's own mass per area along the ray) above which a pixel belongs
 #: to a contraband item's mask and box. With the default profile 0.05 g/cm^2 of keratin, hide or

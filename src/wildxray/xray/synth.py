@@ -23,9 +23,9 @@ from wildxray.data.io import write_dual_energy_tiff
 from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES, Target
 from wildxray.xray.config import profile_of, randomiser_of
-from wildxray.xray.detector import apply_detector
 from wildxray.xray.scan_setup import ScanSetup, fixed_setup
 from wildxray.xray.scene import ItemMask, Scene, compose_scene, item_mask, rasterise
+from wildxray.xray.sensor import apply_detector
 from wildxray.xray.tip import mask_box
 
 

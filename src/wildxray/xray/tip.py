@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wildxray.xray.detector import from_raw, to_raw
 from wildxray.xray.physics import TransmissionLUT
+from wildxray.xray.sensor import from_raw, to_raw
 
 
 def _check(raw: np.ndarray, what: str) -> None:

@@ -94,7 +94,7 @@ def render_threat_library(synth: Any, per_class: int, seed: int, noise: bool = F
 
     ``synth`` is a ``ScanSynthesizer``; noise-free by default so projection adds no second noise.
     """
-    from wildxray.xray.catalogue import make_contraband
+    from wildxray.xray.xray_catalogue import make_contraband
     from wildxray.xray.scene import PlacedItem, Scene
 
     rng = np.random.default_rng(seed)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.catalogue import CONTRABAND, GROUP_FORMS, make_contraband
 from wildxray.xray.content import bone, horn, ivory, live_animals, scales, skins
 from wildxray.xray.content.builder import ItemBuilder
 from wildxray.xray.materials import default_materials
 from wildxray.xray.scene import MASK_DENSITY_G_CM2, areal_density
+from wildxray.xray.xray_catalogue import CONTRABAND, GROUP_FORMS, make_contraband
 
 PPC = 10.0
 DENSITIES = {name: m.density for name, m in default_materials().items()}

@@ -196,7 +196,7 @@ def test_display_views_keep_the_image_contract(synthesizer):
 
 
 def test_card_gain_steps_are_shared_within_a_card(profile):
-    from wildxray.xray.detector import apply_detector
+    from wildxray.xray.sensor import apply_detector
 
     flat = np.full((128, 64, 2), 0.5, np.float32)
     banded = dataclasses.replace(profile, module_gain_std=0.02, module_elements=32, column_gain_std=0.0,

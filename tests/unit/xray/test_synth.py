@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.catalogue import CONTRABAND, make_clutter, make_contraband, make_decoy
 from wildxray.xray.content.clutter import CLUTTER
 from wildxray.xray.content.decoys import DECOYS
 from wildxray.xray.content.builder import Item
 from wildxray.xray.scene import MASK_DENSITY_G_CM2, PlacedItem, Scene, item_mask
 from wildxray.xray.synth import ScanError, ScanSynthesizer, write_dataset
+from wildxray.xray.xray_catalogue import CONTRABAND, make_clutter, make_contraband, make_decoy
 
 
 def test_catalogue_covers_the_issue():
@@ -48,7 +48,7 @@ def _alone(synth: ScanSynthesizer, placed: PlacedItem) -> np.ndarray:
 
     sharp = dataclasses.replace(synth.profile, blur_sigma_high_px=0.0, blur_sigma_low_px=0.0)
     scene = Scene(synth.width, synth.height, synth.ppc, [placed])
-    from wildxray.xray.detector import apply_detector
+    from wildxray.xray.sensor import apply_detector
     from wildxray.xray.scene import rasterise
 
     basis = rasterise(scene, synth.coefficients)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wildxray.xray.catalogue import make_contraband
 from wildxray.xray.scene import PlacedItem, Scene
 from wildxray.xray.tip import choose_position, crop_threat, parcel_extent, project_threat, projected_box
+from wildxray.xray.xray_catalogue import make_contraband
 
 
 def test_projection_multiplies_transmissions_and_clips_to_image():

@@ -1,5 +1,6 @@
-"""Detector effects on ideal transmissions: blur, quantum and electronic noise, line-scan artefacts,
-16-bit quantisation.
+"""The X-ray sensor (the scanner's detector array; the neural network is ``models/detector.py``): its
+effects on ideal transmissions: blur, quantum and electronic noise, line-scan artefacts, 16-bit
+quantisation.
 
 Raw encoding: uint16 0..65535 = transmission 0..1 relative to the empty belt (65535 = air).
 """

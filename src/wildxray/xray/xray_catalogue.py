@@ -1,4 +1,5 @@
-"""Registries of item generators: contraband (with its class and forms), clutter and decoys.
+"""What an X-ray scene can hold (the photo generator's is ``photo/photo_catalogue.py``): registries of
+item generators for contraband (with its class and forms), clutter and decoys.
 
 Each contraband generator draws ONE object, except the defined groups (``GROUP_FORMS``; see
 docs/internals.md, "Item forms and group boxes"), so the box the scene computes around an item's
