@@ -261,6 +261,24 @@ def test_a_smaller_set_over_a_bigger_one_leaves_only_its_own_scans(tmp_path, sma
     assert len(json.loads((tmp_path / "annotations.json").read_text())["images"]) == 2
 
 
+def test_a_set_the_coco_writer_refuses_is_not_written(tmp_path, small_cfg, monkeypatch):
+    """annotations.json goes through save_coco: an invalid record raises DatasetError naming it, and
+    neither annotations.json nor summary.json (the mark of a finished set) is left behind."""
+    from wildxray.data.errors import DatasetError
+    from wildxray.xray import synth as synth_module
+
+    real_scan = synth_module._write_scan
+
+    def bad_scan(*args):
+        image, anns = real_scan(*args)
+        return image | {"contraband": "yes"}, anns
+
+    monkeypatch.setattr(synth_module, "_write_scan", bad_scan)
+    with pytest.raises(DatasetError, match=r"images/000000\.png.*contraband must be true or false"):
+        write_dataset(tmp_path, 1, 7, small_cfg, progress=False)
+    assert not (tmp_path / "annotations.json").exists() and not (tmp_path / "summary.json").exists()
+
+
 def test_a_dataset_is_reused_only_if_it_is_this_very_set(tmp_path, small_cfg, monkeypatch):
     """ensure_dataset rewrites a folder from another size, seed, config or generator, or an
     interrupted write; it reuses the folder only when all of them match."""
