@@ -109,7 +109,7 @@ def test_finetune_experiments_lower_the_rate_and_freeze_then_unfreeze(name):
     else:
         assert cfg.train.init_from == "export/wildxray-xray.pt"
     # Every model config can take the freeze depth (and leaves later stages to train).
-    for model in ("default", "small", "large"):
+    for model in ("lite0", "default", "small", "large"):
         c = _compose(name, f"model={model}")
         assert c.train.freeze_backbone_stages < _n_stages(c.model.detector.backbone)
 
