@@ -91,7 +91,7 @@ def train_command(rung: str, args: argparse.Namespace) -> list[str]:
     synth = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
     quick = ["train=smoke"] if args.quick else []
     return _wildxray("train", "model=default", *quick,
-                     "data.synth_overrides=[" + ",".join(f"'{o}'" for o in synth) + "]",
+                     *(f"data.synth.{o}" for o in synth),  # the rung's synth overrides, on the run's data.synth
                      *recipe_overrides(args, args.work / "runs" / rung))
 
 

@@ -75,7 +75,7 @@ def test_sets(work: Path, quick: bool) -> dict[str, Path]:
 
 
 def train_command(name: str, args: argparse.Namespace) -> list[str]:
-    quick = ["train=smoke", "data.synth_overrides=['image.width=192','image.height=144']"] if args.quick else []
+    quick = ["train=smoke", "data.synth.image.width=192", "data.synth.image.height=144"] if args.quick else []
     return [sys.executable, "-m", "wildxray.cli.train", *CONFIGS[name][1], *quick,
             *recipe_overrides(args, args.work / "runs" / name)]
 

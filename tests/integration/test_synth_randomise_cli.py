@@ -28,7 +28,7 @@ def test_randomised_dataset_is_the_same_for_any_worker_count(tmp_path, capsys):
 
 def test_training_stream_is_randomised_and_validation_is_not():
     from wildxray.config import compose_config
-    from wildxray.training.data import build_loaders
+    from wildxray.training.data import build_loaders, synth_config
     from wildxray.training.distributed import DistInfo
 
     cfg = compose_config("train", ["output_dir=unused", "train.num_workers=0"])
@@ -39,5 +39,5 @@ def test_training_stream_is_randomised_and_validation_is_not():
     cfg.data.randomise = False
     _, _, stream = build_loaders(cfg, None, None, not_main, pin_memory=False)
     assert stream.cfg.randomise is False
-    # the validation set is composed from synth_overrides alone: the configured profile, not randomised
-    assert compose_config("synth", list(cfg.data.synth_overrides)).randomise is False
+    # the validation set is data.synth with randomisation off: the configured profile
+    assert synth_config(cfg.data, validation=True).randomise is False

@@ -4,7 +4,8 @@ Sources (``cfg.data.kind``):
 - ``coco``: COCO JSON files (DESIGN.md's native format).
 - ``yolo``: an Ultralytics-layout folder, converted to COCO once into the run directory.
 - ``synthetic``: an endless on-the-fly stream of simulated scans for training, and a fixed,
-  seeded validation set written once to a cache folder.
+  seeded validation set written once to a cache folder; both from ``data.synth``, the simulator's
+  whole config composed into the run's tree (``synth_config``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, DistributedSampler
 
 from wildxray.data.augment import build_transforms
@@ -37,12 +38,39 @@ def _yolo_split(root: str, split: str, out_dir: Path) -> CocoDataset:
     return load_coco(out_json, image_root=root)
 
 
+def synth_config(data_cfg: DictConfig, validation: bool = False) -> DictConfig:
+    """The simulator config of a synthetic run: ``data.synth``, resolved into a config of its own.
+
+    The training stream gets ``data.synth`` as it is (its ``randomise`` follows ``data.randomise``);
+    the validation set gets it with ``randomise: false``, the configured profile's scans. Struct mode,
+    as a composed config: a misspelt key raises. ``data_cfg`` may be a composed tree's ``data`` or
+    one read back from a run's ``config.yaml`` (``OmegaConf.load``): the same config, the same scans.
+    """
+    if data_cfg.get("synth_overrides") is not None:
+        raise ValueError(
+            "data.synth_overrides was removed: the simulator's config is data.synth, part of the run's "
+            "config; override it there, e.g. data.synth.image.width=160 data.synth.clean_fraction=0.3, "
+            "and choose a scanner profile with scanner@data.synth.scanner=compact")
+    node = data_cfg.get("synth")
+    if node is None:
+        raise ValueError("data.synth is missing: data.kind=synthetic needs the simulator's config "
+                         "(data=synthetic composes it from configs/synth.yaml)")
+    if not OmegaConf.is_dict(node.get("scanner")):
+        raise ValueError(f"data.synth.scanner must be a scanner profile's settings, got {node.get('scanner')!r}; "
+                         "choose a shipped profile with scanner@data.synth.scanner=<name>")
+    plain = OmegaConf.to_container(node, resolve=True)
+    if validation:
+        plain["randomise"] = False
+    cfg = OmegaConf.create(plain)
+    OmegaConf.set_struct(cfg, True)
+    return cfg
+
+
 def synthetic_val_set(data_cfg: DictConfig, cache_root: Path, progress: bool = True) -> CocoDataset:
     """Write (once) and load the fixed synthetic validation set for this synth configuration."""
-    from wildxray.config import compose_config
     from wildxray.xray.synth import config_digest, ensure_dataset, generator_fingerprint
 
-    synth_cfg = compose_config("synth", list(data_cfg.get("synth_overrides", [])))
+    synth_cfg = synth_config(data_cfg, validation=True)
     key = f"{config_digest(synth_cfg)}-{data_cfg.val_size}-{data_cfg.val_seed}-{generator_fingerprint()}"
     folder = cache_root / ("val-" + hashlib.sha256(key.encode()).hexdigest()[:12])
     ensure_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg, progress=progress)
@@ -82,13 +110,10 @@ def build_loaders(
     common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=False)
 
     if cfg.data.kind == "synthetic":
-        from wildxray.config import compose_config
         from wildxray.xray.stream import SyntheticStream
 
         # the training stream alone is randomised (data.randomise): the validation set keeps the profile
-        randomise = "randomise=" + str(bool(cfg.data.get("randomise", False))).lower()
-        synth_cfg = compose_config("synth", [randomise, *cfg.data.get("synth_overrides", [])])
-        stream = SyntheticStream(synth_cfg, seed=int(cfg.seed), transform=train_tf)
+        stream = SyntheticStream(synth_config(cfg.data), seed=int(cfg.seed), transform=train_tf)
         stream.prepare()  # before the workers fork: they share the physics instead of rebuilding it each epoch
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)

@@ -116,10 +116,10 @@ def test_init_from_a_checkpoint_of_another_architecture_is_refused(shapes_coco: 
 def test_trains_on_the_on_the_fly_synthetic_stream(tmp_path: Path) -> None:
     # the training stream randomises the scanner; a pool of the 4 training profiles only keeps its
     # physics set-up (~1 s a member, built before the worker forks) short
-    small_scans = '["image.width=160","image.height=120","randomisation.pool_size=0"]'
+    small_scans = ["data.synth.image.width=160", "data.synth.image.height=120", "data.synth.randomisation.pool_size=0"]
     cfg = compose_config("train", [
         "data=synthetic", "data.samples_per_epoch=4", "data.val_size=4", f"data.cache_dir={tmp_path / 'cache'}",
-        f"data.synth_overrides={small_scans}", "model=small", "input_size=64", "train=smoke", "train.epochs=2",
+        *small_scans, "model=small", "input_size=64", "train=smoke", "train.epochs=2",
         "train.max_steps=null", "train.num_workers=1", f"output_dir={tmp_path / 'run'}", "device=cpu"])
     summary = train(cfg)
     assert summary["epochs_run"] == 2 and summary["steps"] == 4
@@ -188,7 +188,7 @@ def test_validation_cache_shows_its_progress_bar_only_when_asked(progress: bool,
     from wildxray.training.data import synthetic_val_set
 
     cfg = compose_config("train", ["data=synthetic", "data.val_size=2", f"data.cache_dir={tmp_path}",
-                                   'data.synth_overrides=["image.width=160","image.height=120"]'])
+                                   "data.synth.image.width=160", "data.synth.image.height=120"])
     val = synthetic_val_set(cfg.data, tmp_path, progress=progress)
     assert len(val) == 2
     assert ("synth:" in capsys.readouterr().err) is progress
