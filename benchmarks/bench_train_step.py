@@ -2,10 +2,13 @@
 
 Measures, in one process, the time per image of (a) simulating a scan, (b) the X-ray augmentation
 + letterbox, (c) forward + backward + optimiser step of the model, and reports images/s for each
-and which one limits training. It also times the channels_last (NHWC) memory format, and on CUDA
-bf16 AMP; the model variants run interleaved so their ratios hold on a shared machine.
+and which one limits training. It also times the channels_last (NHWC) memory format, on CUDA
+bf16 AMP, and on request ``torch.compile`` and frozen first backbone stages (what
+``train.compile`` and ``train.freeze_backbone_stages`` do); several ``--model`` configs can be
+compared. All model variants run interleaved so their ratios hold on a shared machine.
 
     python benchmarks/bench_train_step.py --model default --size 416 --batch 16 --steps 5
+    python benchmarks/bench_train_step.py --model default lite0 --compile --freeze 3 --steps 8
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from hydra.utils import instantiate
 
 from wildxray.config import compose_config
 from wildxray.data.augment import build_transforms
+from wildxray.models.backbone import freeze_backbone_stages
 from wildxray.xray.synth import ScanSynthesizer
 
 
@@ -31,15 +35,23 @@ def time_per_item(fn, n: int) -> float:
 
 
 def make_step(model_name: str, size: int, batch: int, device: torch.device, amp: torch.dtype | None,
-              channels_last: bool):
-    """A closure running one forward + backward + AdamW step of a fresh model on a fixed batch."""
+              channels_last: bool, compile: bool = False, freeze: int = 0):
+    """A closure running one forward + backward + AdamW step of a fresh model on a fixed batch.
+
+    ``freeze``: the first n backbone stages frozen as the trainer freezes them; ``compile``:
+    ``torch.compile`` the model (its compilation happens in the warm-up step, untimed)."""
     cfg = compose_config("train", [f"model={model_name}"])
     torch.manual_seed(0)
     model = instantiate(cfg.model.detector, num_classes=6).to(device).train()
     criterion = instantiate(cfg.model.criterion, num_classes=6).to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    if freeze:
+        freeze_backbone_stages(model.backbone, freeze)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if compile:
+        model = torch.compile(model)
+    opt = torch.optim.AdamW(params, lr=1e-3)
     images = torch.randint(0, 255, (batch, 3, size, size), device=device).float()
     if channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
@@ -75,11 +87,13 @@ def interleaved_step_times(steps: dict, rounds: int, batch: int) -> dict[str, fl
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="default")
+    p.add_argument("--model", nargs="+", default=["default"], help="model configs to compare (configs/model/)")
     p.add_argument("--size", type=int, default=416)
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=6, help="timed rounds per variant (median)")
     p.add_argument("--scans", type=int, default=40)
+    p.add_argument("--compile", action="store_true", help="also time torch.compile (channels_last)")
+    p.add_argument("--freeze", type=int, default=0, metavar="N", help="also time the first N backbone stages frozen")
     args = p.parse_args()
 
     synth = ScanSynthesizer(compose_config("synth"))
@@ -90,14 +104,20 @@ def main() -> None:
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     rows = [("synthesise one scan (1 worker)", t_synth), ("augment + letterbox (1 worker)", t_aug)]
-    variants = {f"model step fp32 on {device.type}": (None, False),
-                f"model step fp32 channels_last on {device.type}": (None, True)}
-    if device.type == "cuda":
-        variants["model step bf16 AMP + channels_last"] = (torch.bfloat16, True)
-    steps = {name: make_step(args.model, args.size, args.batch, device, amp, cl) for name, (amp, cl) in variants.items()}
-    rows += list(interleaved_step_times(steps, args.steps, args.batch).items())
+    variants = {}  # name -> make_step keywords
+    for m in args.model:
+        variants[f"{m} fp32"] = dict(model_name=m, amp=None, channels_last=False)
+        variants[f"{m} fp32 channels_last"] = dict(model_name=m, amp=None, channels_last=True)
+        if args.compile:
+            variants[f"{m} channels_last + compile"] = dict(model_name=m, amp=None, channels_last=True, compile=True)
+        if args.freeze:
+            variants[f"{m} channels_last + freeze {args.freeze}"] = dict(model_name=m, amp=None, channels_last=True, freeze=args.freeze)
+        if device.type == "cuda":
+            variants[f"{m} bf16 AMP + channels_last"] = dict(model_name=m, amp=torch.bfloat16, channels_last=True)
+    steps = {name: make_step(size=args.size, batch=args.batch, device=device, **kw) for name, kw in variants.items()}
+    rows += [(f"model step {name}", t) for name, t in interleaved_step_times(steps, args.steps, args.batch).items()]
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"model={args.model} size={args.size} batch={args.batch}"
+          f"models={','.join(args.model)} size={args.size} batch={args.batch} device={device.type}"
           + (f", GPU {torch.cuda.get_device_name()}" if device.type == "cuda" else ""))
     print(f"{'stage':<40} {'ms/image':>10} {'images/s':>10}")
     for name, t in rows:
@@ -107,7 +127,7 @@ def main() -> None:
     bound = "the model" if model_rate < data_rate else "data (synthesis + augmentation)"
     base = rows[2][1]
     for name, t in rows[3:]:
-        print(f"{name}: {base / t:.2f}x the fp32 contiguous step")
+        print(f"{name}: {base / t:.2f}x the {args.model[0]} fp32 contiguous step")
     print(f"one data worker feeds {data_rate:.1f} images/s; the model consumes {model_rate:.1f} images/s: "
           f"the step is bound by {bound}; workers needed to keep up: {max(1, int(np.ceil(model_rate / data_rate)))}")
 
