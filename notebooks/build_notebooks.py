@@ -325,13 +325,14 @@ except Exception as exc:  # DatasetError names the file, the record and the prob
     ("md", """
 ## Threat image projection into your clean scans
 Seized items scanned alone on the empty belt (here rendered by the simulator) are multiplied into clean parcel
-scans in transmission space; the result is a labelled COCO set. On the command line it is one line:
+scans in transmission space; the result is a labelled COCO set. The clean scans' scanner profile (here
+`compact`) gives the physics that corrects the projection for beam hardening. On the command line it is one line:
 
-    wildxray synth --out data/tip --n 500 --clean-parcels my_scans/clean --threats my_scans/seized"""),
+    wildxray synth --out data/tip --n 500 --clean-parcels my_scans/clean --threats my_scans/seized scanner=compact"""),
     ("code", """
-from wildxray.cli import synth as synth_cli
 from wildxray.data.io import write_dual_energy_tiff
 from wildxray.types import CLASS_NAMES
+from wildxray.xray.scan_dataset import write_scan_dataset
 from wildxray.xray.synth import ScanSynthesizer
 from wildxray.xray.tip_dataset import render_threat_library
 
@@ -342,9 +343,10 @@ seized = OUT / "my_scans" / "seized"
 for k, threat in enumerate(render_threat_library(ScanSynthesizer(user), THREATS_PER_CLASS, seed=3)):
     write_dual_energy_tiff(seized / CLASS_NAMES[threat.label] / f"item_{k:03d}.tiff", threat.image)
 
-code = synth_cli.main(["--out", str(OUT / "tip"), "--n", str(N["train"]), "--no-progress",
-                       "--clean-parcels", str(clean / "raw"), "--threats", str(seized)])
-assert code == 0, f'wildxray synth exited {code}'"""),
+# what `wildxray synth --clean-parcels ... --threats ... scanner=compact` calls (`user`: the clean scans' config)
+summary = write_scan_dataset(OUT / "tip", N["train"], 0, user, clean_parcels=clean / "raw", threats=seized,
+                             progress=False)
+print(summary["scans"], "projected scans,", summary["contraband_parcels"], "with contraband")"""),
     ("code", """
 from wildxray.xray.contact_sheet import draw_boxes
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+
+from wildxray.xray.scan_dataset import usable_cores, write_scan_dataset
 
 DESCRIPTION = "Synthesise dual-energy X-ray parcel scans with COCO labels, or project threats into your own scans."
 
@@ -17,14 +18,6 @@ Writes DIR/annotations.json (COCO, image fields modality/scanner/contraband), DI
 DIR/summary.json. Each contraband annotation carries its mask as `segmentation` (COCO RLE).
 The same seed and overrides give byte-identical files, with any number of --workers.
 Threat folders: DIR/<class>/*.tiff with <class> in ivory horn scales skin bone live_animal."""
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity, which a container or taskset narrows)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # no sched_getaffinity (macOS, Windows)
-        return os.cpu_count() or 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,18 +47,11 @@ def main(argv: list[str]) -> int:
     if bool(args.clean_parcels) != bool(args.threats):
         print("wildxray synth: --clean-parcels and --threats go together")
         return 2
+    # Here, after parsing (start-up): `--help` and usage errors answer without hydra and the simulator.
     from wildxray.xray.config import load_synth_config
 
-    cfg = load_synth_config(args.overrides)
-    if args.clean_parcels:
-        from wildxray.xray.tip_dataset import write_projected_dataset
-
-        summary = write_projected_dataset(args.out, args.clean_parcels, args.threats, args.n, args.seed, cfg,
-                                          progress=not args.no_progress)
-    else:
-        from wildxray.xray.synth import write_dataset
-
-        workers = args.workers or usable_cores()
-        summary = write_dataset(args.out, args.n, args.seed, cfg, progress=not args.no_progress, workers=workers)
+    summary = write_scan_dataset(args.out, args.n, args.seed, load_synth_config(args.overrides),
+                                 clean_parcels=args.clean_parcels, threats=args.threats, workers=args.workers,
+                                 progress=not args.no_progress)
     print(json.dumps(summary, indent=1))
     return 0
