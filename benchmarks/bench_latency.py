@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, default=None, help="write the results here")
     args = p.parse_args(argv)
     if args.images:
-        from wildxray.data.io import read_image, to_model_image
+        from wildxray.core.image_io import read_image, to_model_image
 
         files = sorted(f for f in args.images.iterdir() if f.suffix.lower() in (".png", ".jpg", ".jpeg"))[:8]
         images = [to_model_image(read_image(f))[0] for f in files]

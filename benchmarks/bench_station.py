@@ -113,7 +113,7 @@ def bare_loop(model: Path, files: list[Path], threads: int) -> float:
     import onnxruntime as ort
 
     from wildxray.runtime.model_card import read_card
-    from wildxray.runtime.preprocess import letterbox
+    from wildxray.core.letterbox import letterbox
 
     card = read_card(model)
     opts = ort.SessionOptions()

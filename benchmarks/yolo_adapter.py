@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wildxray.runtime.preprocess import DEFAULT_PAD_VALUE, boxes_to_original, letterbox
+from wildxray.core.letterbox import DEFAULT_PAD_VALUE, boxes_to_original, letterbox
 from wildxray.types import CLASS_NAMES, Detections
 
 YOLO_MODELS = ("yolov8n", "yolo11n")

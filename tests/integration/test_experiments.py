@@ -220,7 +220,7 @@ def test_finetune_backbone_from_a_local_weights_file(tmp_path):
 
 def _tip_inputs(root: Path) -> tuple[Path, Path]:
     """Clean parcel raw scans and seized-item raw scans (65535 = air), as a user's scanner writes them."""
-    from wildxray.data.io import write_dual_energy_tiff
+    from wildxray.core.image_io import write_dual_energy_tiff
 
     rng = np.random.default_rng(0)
     clean, seized = root / "clean", root / "seized"

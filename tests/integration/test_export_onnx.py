@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from tests.unit.models.synthetic import make_shapes_batch, recalibrate_batchnorm, train_steps
+from wildxray.core.colour import ENCODING_VERSION
 from wildxray.export.card_builder import CARD_KEY, build_card
 from wildxray.export.onnx_export import ExportWrapper, card_path_for, export_onnx, read_card_from_onnx
 from wildxray.models.build import build_detector
 from wildxray.training.criterion import Criterion
-from wildxray.xray.colour import ENCODING_VERSION
 
 CLASSES = ["ivory", "horn", "scales"]
 TRAIN_SIZE = 128

@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures.contract_model import BLUE, draw_patch, grey_image, make_contract_model
 from tests.integration.station.conftest import write_launcher
-from wildxray.data.io import write_dual_energy_tiff, write_image
+from wildxray.core.image_io import write_dual_energy_tiff, write_image
 from wildxray.runtime.result import result_schema
 
 

@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     if not 0.0 < args.target_far < 1.0:
         print(f"wildxray calibrate: --target-far must be a fraction in (0, 1), got {args.target_far}", file=sys.stderr)
         return 2
-    from wildxray.data.errors import DatasetError
+    from wildxray.core.errors import DatasetError
     from wildxray.evaluation.calibration import CalibrationError
     from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
     from wildxray.runtime.model_card import ModelCardError

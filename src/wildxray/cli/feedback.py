@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from wildxray.data.errors import DatasetError
+    from wildxray.core.errors import DatasetError
     from wildxray.viewer.db import VerdictDB
     from wildxray.viewer.feedback import ExportError, export_feedback
 

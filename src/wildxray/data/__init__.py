@@ -1,12 +1,11 @@
-"""wildxray.data: image I/O, COCO/YOLO datasets, augmentation presets, torch dataset and sampler.
+"""wildxray.data: COCO/YOLO datasets, masks, augmentation presets, torch dataset and sampler.
 
-Modules (import the one you need; this package imports nothing so that the torch-free station can
-use ``wildxray.data.io`` alone):
-- ``io``: ``read_image``, ``write_image``, ``write_dual_energy_tiff``, ``to_model_image`` (torch-free)
-- ``image_header``: header-only size reading, the decompression-bomb guard (torch-free)
-- ``errors``: ``ImageReadError``, ``DatasetError``, ``Problem``
+Image reading, the input errors and letterbox live one layer down, in ``wildxray.core``.
+Modules (import the one you need; this package imports nothing):
 - ``coco``: ``load_coco``, ``CocoDataset``, ``validate_coco``, ``make_coco``, ``save_coco``
+- ``masks``: COCO RLE <-> per-item masks (pycocotools)
 - ``yolo``: ``yolo_to_coco``, ``coco_to_yolo``
+- ``presize``: ``PresizedSource``: large training images shrunk once (kept in RAM or on disk)
 - ``augment``: ``build_transforms``, ``PRESETS`` (albumentations)
 - ``torch_dataset``: ``DetectionDataset``, ``collate`` (torch)
 - ``sampler``: ``RepeatFactorSampler``, ``repeat_factors`` (torch)

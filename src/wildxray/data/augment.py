@@ -8,7 +8,7 @@
 pixels, nearest-neighbour, filled with 0 (no item) wherever the image is filled.
 
 Pipeline: clip boxes to the image -> albumentations ``Compose`` (train only; boxes as pascal_voc,
-moved with the pixels) -> ``wildxray.runtime.preprocess.letterbox`` + ``boxes_to_letterbox`` (the
+moved with the pixels) -> ``wildxray.core.letterbox.letterbox`` + ``boxes_to_letterbox`` (the
 station's own geometry, so training sees exactly what the scanner sees) -> boxes narrower or
 lower than 1 px are dropped, with their labels. ``train=False`` is letterbox only, whatever the
 preset. A clean image (M = 0) passes through.
@@ -31,7 +31,7 @@ import albumentations as A
 import cv2
 import numpy as np
 
-from wildxray.runtime.preprocess import DEFAULT_PAD_VALUE, boxes_to_letterbox, letterbox
+from wildxray.core.letterbox import DEFAULT_PAD_VALUE, boxes_to_letterbox, letterbox
 
 #: Boxes with less of their area left in the frame are dropped by albumentations: an item cut to a
 #: sliver is unrecognisable, and teaching it as an object does more harm than leaving it unlabelled.

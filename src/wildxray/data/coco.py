@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from wildxray.data.errors import DatasetError, Problem
-from wildxray.data.io import DEFAULT_MAX_PIXELS, read_image, to_model_image
+from wildxray.core.errors import DatasetError, Problem
+from wildxray.core.image_io import DEFAULT_MAX_PIXELS, read_image, to_model_image
 from wildxray.data.masks import class_map_from_masks, decode_segmentation
 from wildxray.types import MODALITIES, Target, coco_categories
 

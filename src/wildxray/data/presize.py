@@ -32,7 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wildxray.atomic_write import atomic_write_bytes
+from wildxray.core.atomic_write import atomic_write_bytes
 from wildxray.types import Target
 
 CACHE_MODES = (None, "ram", "disk")

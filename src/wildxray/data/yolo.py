@@ -21,9 +21,9 @@ from pathlib import Path
 
 import yaml
 
+from wildxray.core.errors import DatasetError, ImageReadError, Problem
+from wildxray.core.image_header import read_image_header
 from wildxray.data.coco import CocoDataset, coco_annotation, load_coco, make_coco, save_coco, validate_coco
-from wildxray.data.errors import DatasetError, ImageReadError, Problem
-from wildxray.data.image_header import read_image_header
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".dcm")
 #: A normalised edge may pass 0 or 1 by this much (float formatting) before the row is rejected.

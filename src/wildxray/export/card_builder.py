@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 
+from wildxray.core.colour import ENCODING_VERSION, XRAY_MODALITIES
 from wildxray.gitinfo import git_commit
 from wildxray.types import MODALITIES
-from wildxray.xray.colour import ENCODING_VERSION, XRAY_MODALITIES
 
 CARD_KEY = "wildxray_card"
 FORMAT_VERSION = 1

@@ -2,7 +2,7 @@
 
     python -m wildxray.export.profile --model default small --threads 2 --runs 20
 
-Latency is end to end as a station sees it: ``runtime.preprocess.letterbox`` of a 1280x960 image,
+Latency is end to end as a station sees it: ``core.letterbox.letterbox`` of a 1280x960 image,
 then the ONNX graph (normalisation, network, decoding, NMS), batch 1; median of ``runs`` after warm-up.
 """
 
@@ -48,7 +48,7 @@ def onnx_latency_ms(onnx_path: str | Path, input_size: int, threads: int = 2, ru
     """
     import onnxruntime as ort
 
-    from wildxray.runtime.preprocess import letterbox
+    from wildxray.core.letterbox import letterbox
 
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads

@@ -13,7 +13,7 @@ Final convolutions are found on the graph, not by name: a ``Conv`` is final when
 reachable from it along value edges (edges into ``Shape`` only read a tensor's size, so they are
 not followed). This is robust to renamed modules and to onnxslim's rewrites.
 
-Calibration images are letterboxed exactly as the station does (``runtime.preprocess.letterbox``,
+Calibration images are letterboxed exactly as the station does (``core.letterbox.letterbox``,
 the card's size and padding value); dual-energy TIFF/DICOM files are encoded with the same
 ``to_model_image`` the runtime uses. Activations are uint8 asymmetric, weights int8 per channel.
 The output file keeps the input/output contract and carries the card with a ``quantization`` block.
@@ -140,8 +140,8 @@ class LetterboxCalibrationReader:
         self._iter: Iterator[dict[str, np.ndarray]] | None = None
 
     def _feeds(self) -> Iterator[dict[str, np.ndarray]]:
-        from wildxray.data.io import read_image, to_model_image
-        from wildxray.runtime.preprocess import letterbox
+        from wildxray.core.image_io import read_image, to_model_image
+        from wildxray.core.letterbox import letterbox
 
         for path in self.files:
             try:

@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from wildxray.atomic_write import atomic_write_bytes
+from wildxray.core.atomic_write import atomic_write_bytes
 
 CARD_KEY = "wildxray_card"
 FORMAT_VERSION = 1

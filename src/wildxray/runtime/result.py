@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import cv2
 import numpy as np
 
-from wildxray.atomic_write import atomic_write_bytes
+from wildxray.core.atomic_write import atomic_write_bytes
 from wildxray.types import Detections
 
 SCHEMA_VERSION = 1

@@ -76,8 +76,8 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
     code is in ``provisional_codes`` is returned without being written (``json_path`` None): the
     station passes ``truncated`` for a hot-folder file whose writer may not have finished.
     """
-    from wildxray.data.errors import ImageReadError
-    from wildxray.data.io import read_image, read_image_header, to_model_image
+    from wildxray.core.errors import ImageReadError
+    from wildxray.core.image_io import read_image, read_image_header, to_model_image
     from wildxray.runtime.decision import threshold_vector
     from wildxray.runtime.overlay import draw_overlay
     from wildxray.types import Detections

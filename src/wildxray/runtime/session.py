@@ -16,9 +16,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from wildxray.runtime.model_card import ModelCardError, card_from_metadata, validate_card
+from wildxray.core.letterbox import boxes_to_original, letterbox
 from wildxray.runtime.decision import ParcelDecision, parcel_decision, parcel_evidence
-from wildxray.runtime.preprocess import boxes_to_original, letterbox
+from wildxray.runtime.model_card import ModelCardError, card_from_metadata, validate_card
 from wildxray.runtime.tiling import (
     DEFAULT_OVERLAP,
     DEFAULT_TILE_ASPECT,
@@ -29,8 +29,8 @@ from wildxray.runtime.tiling import (
     shift,
     tiles_for,
 )
+from wildxray.core.colour import ENCODING_VERSION, XRAY_MODALITIES
 from wildxray.types import Detections
-from wildxray.xray.colour import ENCODING_VERSION, XRAY_MODALITIES
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Scanners colour a pixel by the ratio ``R = A_low / A_high`` of its dual-energy attenuations. For a
 given material R depends on thickness (beam hardening), so each boundary is a curve R(A_high):
 the curve traced by a reference material of the boundary's effective atomic number as its
-thickness grows. Anchors (u coordinate of ``wildxray.xray.colour``):
+thickness grows. Anchors (u coordinate of ``wildxray.core.colour``):
 
     u=0 polyethylene (Zeff 5.4)    organic reference
     u=1 Zeff 10 water/aluminium mix organic | inorganic boundary
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wildxray.xray.colour import BANDS_FILE
+from wildxray.core.colour import BANDS_FILE
 from wildxray.xray.materials import effective_z, get_material, mass_attenuation
 from wildxray.xray.physics import detector_spectra
 from wildxray.xray.scanner import ScannerProfile
@@ -63,7 +63,7 @@ def ratio_curve(profile: ScannerProfile, fractions: dict[str, float], grid: np.n
 
 
 def derive_colour_bands(profile: ScannerProfile) -> dict:
-    """The colour-band JSON document for ``profile`` (see ``wildxray.xray.colour.ColourBands``)."""
+    """The colour-band JSON document for ``profile`` (see ``wildxray.core.colour.ColourBands``)."""
     refs = {
         ANCHORS[0]: get_material("polyethylene").fractions,
         ANCHORS[1]: _mix("water", "aluminium", BOUNDARY_ZEFF[0]),

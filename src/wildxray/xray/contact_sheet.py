@@ -83,7 +83,7 @@ def class_sheet(class_name: str, n: int, seed: int, columns: int, overrides: lis
     of ``class_name``, its forms in turn; each tile captioned with its form and boxed by the same
     mask rule as training scans (``scene.item_mask``)."""
     from wildxray.xray.xray_catalogue import CONTRABAND, make_contraband
-    from wildxray.xray.colour import encode_dual_energy
+    from wildxray.core.colour import encode_dual_energy
     from wildxray.xray.config import load_synth_config
     from wildxray.xray.scene import compose_scene, item_mask
     from wildxray.xray.synth import ScanSynthesizer

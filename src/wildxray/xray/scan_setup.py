@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from wildxray.xray.colour import ColourBands, default_bands, encode_dual_energy
+from wildxray.core.colour import ColourBands, default_bands, encode_dual_energy
 from wildxray.xray.display import DisplayStyle, render, style_from_config
 from wildxray.xray.materials import default_materials
 from wildxray.xray.physics import TransmissionLUT, basis_coefficients, transmission_lut

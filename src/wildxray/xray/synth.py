@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, make_coco, save_coco
-from wildxray.data.io import write_dual_energy_tiff
 from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES, Target
 from wildxray.xray.config import profile_of, randomiser_of

@@ -122,9 +122,9 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     from tqdm import tqdm
 
     from wildxray.data.coco import coco_annotation, make_coco, save_coco
-    from wildxray.data.io import write_dual_energy_tiff
+    from wildxray.core.image_io import write_dual_energy_tiff
     from wildxray.data.masks import encode_mask
-    from wildxray.xray.colour import encode_dual_energy
+    from wildxray.core.colour import encode_dual_energy
 
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)

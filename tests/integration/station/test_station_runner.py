@@ -10,7 +10,7 @@ import pytest
 
 from tests.fixtures.contract_model import draw_patch, grey_image, make_contract_model
 from tests.integration.station.conftest import drop, results
-from wildxray.data.io import write_image
+from wildxray.core.image_io import write_image
 from wildxray.runtime.predict_folder import collect_inputs, predict_folder
 from wildxray.runtime.session import OnnxDetector
 from wildxray.station.runner import ServeOptions, StationStartError, run_station

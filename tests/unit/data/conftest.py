@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.data.builders import solid_image
-from wildxray.data.io import write_image
+from wildxray.core.image_io import write_image
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from wildxray.core.letterbox import boxes_to_original, letterbox
 from wildxray.data.augment import PRESETS, ThicknessChange, build_transforms
-from wildxray.runtime.preprocess import boxes_to_original, letterbox
 
 
 def _scene(height: int, width: int, box: tuple[int, int, int, int], colour, background) -> np.ndarray:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wildxray.core.errors import DatasetError
+from wildxray.core.image_io import read_image, write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, load_coco, make_coco, save_coco
-from wildxray.data.errors import DatasetError
-from wildxray.data.io import read_image, write_dual_energy_tiff
 
 
 def _write(path: Path, coco: dict) -> Path:
@@ -158,7 +158,7 @@ def test_image_whose_size_disagrees_with_its_record_fails_at_read(coco_folder) -
 
 
 def test_dual_energy_image_is_encoded_for_the_model(tmp_path: Path) -> None:
-    colour = pytest.importorskip("wildxray.xray.colour", reason="wildxray.xray.colour (another part) not written yet")
+    colour = pytest.importorskip("wildxray.core.colour", reason="wildxray.core.colour (another part) not written yet")
     raw = np.random.default_rng(3).integers(2000, 60000, size=(12, 16, 2), dtype=np.uint16)
     write_dual_energy_tiff(tmp_path / "scan.tiff", raw)
     coco = make_coco([{"id": 7, "file_name": "scan.tiff", "width": 16, "height": 12, "modality": "xray_dual"}],

@@ -8,9 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
+from wildxray.core.errors import DatasetError
 from wildxray.data.augment import build_transforms
 from wildxray.data.coco import load_coco
-from wildxray.data.errors import DatasetError
 from wildxray.data.masks import class_map_from_masks, decode_segmentation, encode_mask
 from wildxray.data.torch_dataset import DetectionDataset
 

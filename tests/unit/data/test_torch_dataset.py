@@ -31,7 +31,7 @@ def test_items_and_batches_follow_the_contract(coco_folder) -> None:
 
 
 def _letterboxed(image: np.ndarray, size: int) -> np.ndarray:
-    from wildxray.runtime.preprocess import letterbox
+    from wildxray.core.letterbox import letterbox
 
     return letterbox(image, size)[0]
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from tests.unit.data.builders import solid_image
+from wildxray.core.errors import DatasetError
+from wildxray.core.image_io import write_image
 from wildxray.data.coco import load_coco
-from wildxray.data.errors import DatasetError
-from wildxray.data.io import write_image
 from wildxray.data.yolo import coco_to_yolo, read_class_names, yolo_to_coco
 
 

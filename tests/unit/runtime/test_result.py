@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.contract_model import draw_patch, grey_image, make_contract_model
-from wildxray.data.io import write_dual_energy_tiff, write_image
+from wildxray.core.image_io import write_dual_energy_tiff, write_image
 from wildxray.runtime.overlay import OKABE_ITO_RGB, draw_overlay
 from wildxray.runtime.result import (
     build_result,

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from tests.fixtures.contract_model import BLUE, RED, default_card, draw_patch, grey_image, make_contract_model
+from wildxray.core.colour import ENCODING_VERSION
 from wildxray.runtime.session import ModelContractError, OnnxDetector
-from wildxray.xray.colour import ENCODING_VERSION
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ from tests.integration.station.conftest import BLOCKED, LAUNCHER
 MODULES = ["wildxray.runtime.model_card", "wildxray.runtime.session", "wildxray.runtime.result", "wildxray.runtime.overlay",
            "wildxray.runtime.tiling", "wildxray.runtime.scan", "wildxray.runtime.decision", "wildxray.runtime.predict_folder", "wildxray.station.service",
            "wildxray.station.http_api", "wildxray.station.journal", "wildxray.station.watcher",
-           "wildxray.station.metrics", "wildxray.cli.predict", "wildxray.cli.station", "wildxray.data.io"]
+           "wildxray.station.metrics", "wildxray.station.runner", "wildxray.cli.predict", "wildxray.cli.station",
+           "wildxray.core.image_io", "wildxray.core.image_header", "wildxray.core.letterbox", "wildxray.core.colour",
+           "wildxray.core.errors", "wildxray.core.atomic_write"]
 
 
 def test_runtime_and_station_import_with_torch_blocked():

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from wildxray.xray.colour import BANDS_FILE, encode_dual_energy, grey_view
+from wildxray.core.colour import BANDS_FILE, encode_dual_energy, grey_view
 from wildxray.xray.colour_bands import derive_colour_bands
 from wildxray.xray.physics import polychromatic_transmission
 
@@ -74,7 +74,7 @@ def test_colour_module_needs_only_numpy():
         "for m in ('torch', 'xraydb', 'spekpy', 'scipy', 'hydra', 'yaml', 'cv2', 'albumentations'):\n"
         "    sys.modules[m] = None\n"
         "import numpy as np\n"
-        "from wildxray.xray.colour import encode_dual_energy, grey_view\n"
+        "from wildxray.core.colour import encode_dual_energy, grey_view\n"
         "raw = np.full((8, 8, 2), 40000, np.uint16)\n"
         "assert encode_dual_energy(raw).shape == (8, 8, 3) and grey_view(raw).shape == (8, 8, 3)\n"
     )

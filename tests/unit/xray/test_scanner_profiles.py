@@ -59,7 +59,7 @@ def test_training_pool_is_every_profile_but_the_held_out():
 
 
 def test_a_makers_display_replaces_the_canonical_encoding():
-    from wildxray.xray.colour import encode_dual_energy
+    from wildxray.core.colour import encode_dual_energy
 
     synth = ScanSynthesizer(load_synth_config(["scanner=znse150", "image.width=192", "image.height=144"]))
     assert synth.setup.style is not None and synth.setup.style.edge_amount > 0

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import torch
 
-from wildxray.runtime.preprocess import boxes_to_letterbox, letterbox
+from wildxray.core.letterbox import boxes_to_letterbox, letterbox
 from wildxray.xray.stream import SyntheticStream, stream_rng
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from wildxray.types import CLASS_NAMES
+from wildxray.xray.content.builder import Item
 from wildxray.xray.content.clutter import CLUTTER
 from wildxray.xray.content.decoys import DECOYS
-from wildxray.xray.content.builder import Item
 from wildxray.xray.scene import MASK_DENSITY_G_CM2, PlacedItem, Scene, item_mask
 from wildxray.xray.synth import ScanError, ScanSynthesizer, write_dataset
 from wildxray.xray.xray_catalogue import CONTRABAND, make_clutter, make_contraband, make_decoy
@@ -264,7 +264,7 @@ def test_a_smaller_set_over_a_bigger_one_leaves_only_its_own_scans(tmp_path, sma
 def test_a_set_the_coco_writer_refuses_is_not_written(tmp_path, small_cfg, monkeypatch):
     """annotations.json goes through save_coco: an invalid record raises DatasetError naming it, and
     neither annotations.json nor summary.json (the mark of a finished set) is left behind."""
-    from wildxray.data.errors import DatasetError
+    from wildxray.core.errors import DatasetError
     from wildxray.xray import synth as synth_module
 
     real_scan = synth_module._write_scan

@@ -12,7 +12,7 @@ What ``read_image`` returns:
   ``BitsStored`` for DICOM, MONOCHROME1/MINISWHITE inverted) and repeated to 3 channels.
 
 Failures raise ``ImageReadError(path, code, message)``; codes are listed in
-``wildxray.data.errors.IMAGE_ERROR_CODES``. The pixel count declared in the header is checked
+``wildxray.core.errors.IMAGE_ERROR_CODES``. The pixel count declared in the header is checked
 against ``max_pixels`` before anything is decoded.
 
 OpenCV's BGR order never leaves this module.
@@ -25,9 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wildxray.atomic_write import atomic_write_bytes
-from wildxray.data.errors import ImageReadError
-from wildxray.data.image_header import (
+from wildxray.core.atomic_write import atomic_write_bytes
+from wildxray.core.errors import ImageReadError
+from wildxray.core.image_header import (
     ImageHeader,
     check_readable,
     dicom_header,
@@ -241,12 +241,12 @@ def _scale_to_uint8(arr: np.ndarray, bits: int) -> np.ndarray:
 def to_model_image(array: np.ndarray, rgb_modality: str = "xray") -> tuple[np.ndarray, str]:
     """The model's input image and its modality, from what ``read_image`` returned.
 
-    HxWx2 uint16 dual-energy raw -> ``wildxray.xray.colour.encode_dual_energy`` (HxWx3 uint8 RGB),
+    HxWx2 uint16 dual-energy raw -> ``wildxray.core.colour.encode_dual_energy`` (HxWx3 uint8 RGB),
     modality ``xray_dual``. HxWx3 uint8 RGB passes through unchanged with modality ``rgb_modality``
     (the pixels cannot tell a pseudo-colour X-ray from a photo; the caller knows).
     """
     if array.ndim == 3 and array.shape[2] == 2 and array.dtype == np.uint16:
-        from wildxray.xray.colour import encode_dual_energy  # lazily: the colour tables load on first use
+        from wildxray.core.colour import encode_dual_energy  # lazily: the colour tables load on first use
 
         return encode_dual_energy(array), "xray_dual"
     if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:

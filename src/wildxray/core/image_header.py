@@ -1,6 +1,6 @@
 """Recognise an image file and read its dimensions from the header, without decoding pixels.
 
-This is the decompression-bomb guard of ``wildxray.data.io.read_image``: a 200-byte PNG can declare
+This is the decompression-bomb guard of ``wildxray.core.image_io.read_image``: a 200-byte PNG can declare
 40000 x 40000 pixels, so the size is checked here before any decoder allocates memory. Also used
 to learn image sizes cheaply (YOLO import).
 
@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from wildxray.data.errors import ImageReadError
+from wildxray.core.errors import ImageReadError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SOI = b"\xff\xd8\xff"

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from wildxray.data.io import ImageReadError, read_image, read_image_header
+from wildxray.core.image_io import ImageReadError, read_image, read_image_header
 
 
 def _pages(path: Path, shapes: list[tuple[int, int]], **kw) -> Path:

@@ -1,4 +1,4 @@
-"""wildxray.data.io on real files: formats, channel order, dual energy, DICOM, and every error code."""
+"""wildxray.core.image_io on real files: formats, channel order, dual energy, DICOM, and every error code."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 import tifffile
 
 from tests.unit.data.builders import png_claiming, solid_image, write_dicom
-from wildxray.data import io as wio
-from wildxray.data.io import (
+from wildxray.core import image_io as wio
+from wildxray.core.image_io import (
     ImageReadError,
     read_image,
     read_image_header,
@@ -194,7 +194,7 @@ def test_to_model_image_encodes_dual_energy_and_passes_rgb() -> None:
     assert same is rgb and modality == "photo"
     with pytest.raises(ValueError, match="HxWx3 uint8"):
         to_model_image(np.zeros((5, 6), np.uint8))
-    colour = pytest.importorskip("wildxray.xray.colour", reason="wildxray.xray.colour (another part) not written yet")
+    colour = pytest.importorskip("wildxray.core.colour", reason="wildxray.core.colour (another part) not written yet")
     raw = np.random.default_rng(2).integers(1000, 60000, size=(8, 9, 2), dtype=np.uint16)
     encoded, modality = to_model_image(raw)
     assert modality == "xray_dual" and encoded.shape == (8, 9, 3) and encoded.dtype == np.uint8
@@ -214,7 +214,7 @@ def test_io_module_works_with_torch_and_albumentations_blocked(tmp_path: Path) -
     code = (
         "import sys\n"
         "for m in ('torch', 'torchvision', 'albumentations'): sys.modules[m] = None\n"
-        "from wildxray.data.io import read_image\n"
+        "from wildxray.core.image_io import read_image\n"
         f"a = read_image({str(tmp_path / 'raw.tiff')!r})\n"
         "assert a.shape == (4, 5, 2), a.shape\n"
         "print('ok')\n"

@@ -1,6 +1,6 @@
 """Errors raised by image reading and dataset validation.
 
-numpy-free and torch-free: the station imports ``ImageReadError`` through ``wildxray.data.io``.
+numpy-free and torch-free: the station imports ``ImageReadError`` through ``wildxray.core.image_io``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Every ``ImageReadError.code`` that ``wildxray.data.io`` raises, with what it means.
+#: Every ``ImageReadError.code`` that ``wildxray.core.image_io`` raises, with what it means.
 IMAGE_ERROR_CODES: dict[str, str] = {
     "missing_file": "the path does not exist or is not a regular file",
     "empty_file": "the file has zero bytes",
