@@ -103,7 +103,7 @@ A pixel's colour class comes from R = A_low / A_high (A = −ln T). For one mate
 default profile's curves are shipped in `colour_bands.json` so the station needs no xraydb. The points are
 real materials at growing thickness, through the exact polychromatic model."""),
     ("code", """
-from wildxray.xray.colour import default_bands
+from wildxray.core.colour import default_bands
 from wildxray.xray.colour_bands import derive_colour_bands
 from wildxray.xray.physics import polychromatic_transmission
 
@@ -134,7 +134,7 @@ print("largest difference derived vs shipped:",
 The resulting colour map (`colour_from_attenuation`, the exact rule behind `encode_dual_energy`): hue from R,
 brightness and saturation from attenuation, black where the low channel is nearly opaque."""),
     ("code", """
-from wildxray.xray.colour import colour_from_attenuation
+from wildxray.core.colour import colour_from_attenuation
 
 a_high = np.geomspace(0.02, 6, 300)[None, :].repeat(200, 0)
 ratio = np.linspace(1.0, 4.0, 200)[:, None].repeat(300, 1)
@@ -152,7 +152,7 @@ parcels, contraband, renders raw dual energy (uint16, two channels) and encodes 
 Boxes are drawn on contraband only; look-alikes carry none."""),
     ("code", """
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.colour import grey_view
+from wildxray.core.colour import grey_view
 from wildxray.xray.config import load_synth_config
 from wildxray.xray.contact_sheet import draw_boxes
 from wildxray.xray.synth import ScanSynthesizer
@@ -330,7 +330,7 @@ scans in transmission space; the result is a labelled COCO set. The clean scans'
 
     wildxray synth --out data/tip --n 500 --clean-parcels my_scans/clean --threats my_scans/seized scanner=compact"""),
     ("code", """
-from wildxray.data.io import write_dual_energy_tiff
+from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.types import CLASS_NAMES
 from wildxray.xray.scan_dataset import write_scan_dataset
 from wildxray.xray.synth import ScanSynthesizer
