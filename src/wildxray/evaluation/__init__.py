@@ -11,6 +11,7 @@ Modules (import them directly; nothing is re-exported so that the numpy-only one
 - ``coco_metrics``   COCO mAP via pycocotools (training extras).
 - ``evaluate``       the composition root: ``evaluate`` -> ``EvalResult``; ``run_onnx_evaluation``;
                      ``evaluate_from_config`` (what ``wildxray evaluate`` runs).
+- ``result``         ``EvalResult``: every figure of one evaluation, ``metrics.json``'s content.
 - ``model_calibration``  ``calibrate_model`` and ``write_operating_point``: what ``wildxray calibrate`` runs
                      (ONNX model + COCO set -> thresholds in the model card).
 - ``gallery``, ``plots``, ``report``  the self-contained HTML report (matplotlib, training extras).

@@ -13,107 +13,30 @@ from __future__ import annotations
 
 import json
 import logging
-import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import numpy as np
+from omegaconf import OmegaConf
 
+from wildxray.data.coco import load_coco
 from wildxray.evaluation.coco_metrics import coco_map
-from wildxray.evaluation.froc import DEFAULT_FP_RATES, FrocResult, froc
-from wildxray.evaluation.gallery import GalleryItem, ImageLoader, build_gallery
+from wildxray.evaluation.froc import DEFAULT_FP_RATES, froc
+from wildxray.evaluation.gallery import ImageLoader, build_gallery
+from wildxray.evaluation.inference import predict_dataset
 from wildxray.evaluation.matching import confusion_matrix
-from wildxray.evaluation.parcel_metrics import DEFAULT_TARGET_FARS, ParcelMetrics, parcel_metrics, per_scanner_metrics
+from wildxray.evaluation.parcel_metrics import DEFAULT_TARGET_FARS, parcel_metrics, per_scanner_metrics
 from wildxray.evaluation.records import records_from_coco
+from wildxray.evaluation.report import write_report
+from wildxray.evaluation.result import EvalResult
 from wildxray.runtime.decision import parcel_evidence
+from wildxray.runtime.model_card import read_card
+from wildxray.runtime.session import OnnxDetector
 from wildxray.types import Detections
 
 log = logging.getLogger("wildxray.evaluate")
 
 UNCALIBRATED_THRESHOLD = 0.5
-HEADLINE_FAR = 0.01
-
-
-def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100.0 * v:.1f} %"
-
-
-@dataclass
-class EvalResult:
-    """Every number the report shows. Rates are fractions in [0, 1]; ``to_json`` is what
-    ``metrics.json`` holds (galleries excluded)."""
-
-    class_names: list[str]
-    thresholds: dict[str, float]
-    thresholds_source: str  # "given" | "card (calibrated ...)" | "card (uncalibrated)" | "default 0.5"
-    calibrated_far: float | None  # the FAR the thresholds were calibrated for, when known
-    coco: dict
-    parcel: ParcelMetrics
-    per_scanner: dict[str, ParcelMetrics]
-    froc: FrocResult
-    confusion: np.ndarray  # int64 [C + 1, C + 1], rows gt, columns predicted, last = background
-    n_bootstrap: int
-    seed: int
-    gallery: list[GalleryItem] = field(default_factory=list)
-    card: dict | None = None
-    parcel_score_source: str = "boxes"  # what ``parcel`` scored: box scores or the parcel head
-    parcel_by_source: dict[str, ParcelMetrics] = field(default_factory=dict)  # both, when the model has a head
-
-    def headline_point(self):
-        """The detection-rate-at-FAR entry used for the headline (1 %, else the first)."""
-        pts = self.parcel.at_far
-        if not pts:
-            return None
-        return next((p for p in pts if math.isclose(p.target_far, HEADLINE_FAR)), pts[0])
-
-    def headline(self) -> str:
-        """One sentence a customs officer can act on."""
-        p = self.headline_point()
-        if p is None or p.detection_rate.value is None:
-            return (
-                f"The test set has {self.parcel.n_clean} clean and {self.parcel.n_contraband} contraband "
-                "parcels; a detection rate at a fixed false-alarm rate needs both."
-            )
-        e = p.detection_rate
-        text = (
-            f"At {100 * p.target_far:g} % false alarms on clean parcels it catches {_pct(e.value)} "
-            f"(95 % CI {_pct(e.ci_low)} – {_pct(e.ci_high)}) of parcels with contraband "
-            f"({self.parcel.n_contraband} contraband, {self.parcel.n_clean} clean parcels)."
-        )
-        if not p.resolvable:
-            text += f" With {self.parcel.n_clean} clean parcels this was measured at zero false alarms."
-        return text
-
-    def operating_sentence(self) -> str:
-        d, f = self.parcel.detection_rate, self.parcel.false_alarm_rate
-        return (
-            f"At the model's operating thresholds ({self.thresholds_source}) it alarmed on "
-            f"{_pct(f.value)} of clean parcels (95 % CI {_pct(f.ci_low)} – {_pct(f.ci_high)}) and caught "
-            f"{_pct(d.value)} (95 % CI {_pct(d.ci_low)} – {_pct(d.ci_high)}) of parcels with contraband."
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "headline": self.headline(),
-            "operating_point_summary": self.operating_sentence(),
-            "class_names": list(self.class_names),
-            "thresholds": dict(self.thresholds),
-            "thresholds_source": self.thresholds_source,
-            "calibrated_false_alarm_rate": self.calibrated_far,
-            "coco": self.coco,
-            "parcel": self.parcel.to_dict(),
-            "parcel_score_source": self.parcel_score_source,
-            "parcel_by_source": {k: v.to_dict() for k, v in self.parcel_by_source.items()},
-            "per_scanner": {k: v.to_dict() for k, v in self.per_scanner.items()},
-            "froc": self.froc.to_dict(),
-            "confusion_matrix": {"labels": [*self.class_names, "background"], "rows_gt_cols_pred": self.confusion.tolist()},
-            "bootstrap": {"replicates": self.n_bootstrap, "seed": self.seed, "level": 0.95, "stratified": True},
-            "gallery": [
-                {"kind": g.kind, "image_id": g.image_id, "file_name": g.file_name, "parcel_score": g.parcel_score}
-                for g in self.gallery
-            ],
-        }
 
 
 def resolve_thresholds(
@@ -179,8 +102,6 @@ def evaluate(
 
 def write_outputs(result: EvalResult, out_dir: str | Path) -> tuple[Path, Path]:
     """Write ``metrics.json`` and ``report.html`` into ``out_dir``; returns both paths."""
-    from wildxray.evaluation.report import write_report
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     metrics = out / "metrics.json"
@@ -202,11 +123,6 @@ def run_onnx_evaluation(
 ) -> EvalResult:
     """Run the ONNX model on a COCO test set exactly as the station would, evaluate, and write
     ``out_dir/metrics.json`` and ``out_dir/report.html``."""
-    from wildxray.data.coco import load_coco
-    from wildxray.evaluation.inference import predict_dataset
-    from wildxray.runtime.model_card import read_card
-    from wildxray.runtime.session import OnnxDetector
-
     card = read_card(model_path)
     class_names = list(card["classes"])
     dataset = load_coco(ann_file, image_root)
@@ -231,12 +147,12 @@ def evaluate_from_config(cfg: Any) -> EvalResult:
     """The evaluation ``configs/evaluate.yaml`` describes (what ``wildxray evaluate`` runs): writes
     ``cfg.output_dir/metrics.json`` and ``report.html``. A ``.pt`` checkpoint is exported to ONNX in
     ``output_dir`` first, so what is scored is always what a station would run."""
-    from omegaconf import OmegaConf  # here: the config's own library, absent without wildxray[train]
-
     out_dir = Path(cfg.output_dir)
     model = Path(cfg.model_file)
     if model.suffix == ".pt":
-        from wildxray.export.checkpoint_export import export_checkpoint  # torch: only for a checkpoint
+        # Here, not at the top: torch (~10 s) loads only for a .pt checkpoint; an .onnx model is
+        # scored without it.
+        from wildxray.export.checkpoint_export import export_checkpoint
 
         model = export_checkpoint(model, out_dir / f"{model.stem}.onnx")
         log.info("exported %s -> %s", cfg.model_file, model)

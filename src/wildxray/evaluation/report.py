@@ -19,9 +19,9 @@ import numpy as np
 
 from wildxray.evaluation import plots
 from wildxray.evaluation.bootstrap import Estimate
-from wildxray.evaluation.evaluate import EvalResult
 from wildxray.evaluation.gallery import GALLERY_KINDS
 from wildxray.evaluation.parcel_metrics import ParcelMetrics
+from wildxray.evaluation.result import EvalResult
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
