@@ -17,7 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wildxray.config import compose_config
+from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
 from wildxray.paths import repo_root
+from wildxray.runtime.predict_folder import collect_inputs, predict_folder
+from wildxray.runtime.session import OnnxDetector
+from wildxray.xray.synth import ensure_dataset
 
 SHIPPED_CHECKPOINT = repo_root() / "export" / "wildxray-xray.pt"
 FINETUNE_LR = 5e-4
@@ -58,7 +63,7 @@ def _settle(s: DemoSettings) -> Path | None:
     checkpoint to fine-tune from (None: from scratch)."""
     init = None if s.from_scratch or not s.init_from.is_file() else s.init_from
     if init is not None:
-        from wildxray.training.checkpoint import load_checkpoint
+        from wildxray.training.checkpoint import load_checkpoint  # start-up: torch, as in run_demo
 
         shipped = load_checkpoint(init)["config"]
         # The checkpoint's architecture and input size, or its weights would not fit.
@@ -72,9 +77,6 @@ def _settle(s: DemoSettings) -> Path | None:
 
 def _synthesise(s: DemoSettings, data: Path) -> tuple[Path, str]:
     """The train/val/test sets and the calibration set; returns (calibration folder, its name)."""
-    from wildxray.config import compose_config
-    from wildxray.xray.synth import ensure_dataset
-
     synth_cfg = compose_config("synth")
     # Distinct seed ranges: no test scan is a training scan.
     for split, n, seed in (("train", s.train_scans, s.seed), ("val", s.val_scans, s.seed + 10_000),
@@ -91,8 +93,6 @@ def _synthesise(s: DemoSettings, data: Path) -> tuple[Path, str]:
 
 def train_config(s: DemoSettings, data: Path, out: Path, init: Path | None):
     """The training run's config: configs/train.yaml with the demo's data, model and budget."""
-    from wildxray.config import compose_config
-
     cfg = compose_config("train", ["data=coco", f"model={s.model}"])
     cfg.data.train.ann_file = str(data / "train" / "annotations.json")
     cfg.data.val.ann_file = str(data / "val" / "annotations.json")
@@ -114,7 +114,7 @@ def train_config(s: DemoSettings, data: Path, out: Path, init: Path | None):
 
 def _score_starting_point(init: Path, test_ann: Path, out: Path, seed: int) -> dict[str, Any]:
     """The same test scans through the starting checkpoint: did this run's training help?"""
-    from wildxray.evaluation.evaluate import run_onnx_evaluation
+    from wildxray.evaluation.evaluate import run_onnx_evaluation  # start-up, as in run_demo
     from wildxray.export.checkpoint_export import export_checkpoint
 
     start_model = export_checkpoint(init, out / "model" / "starting-point.onnx", name="starting-point")
@@ -125,8 +125,6 @@ def _score_starting_point(init: Path, test_ann: Path, out: Path, seed: int) -> d
 
 def _calibrate(model: Path, calib: Path, target_far: float) -> None:
     """``wildxray calibrate --force``: the thresholds are written even when the set cannot show the target."""
-    from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
-
     run = calibrate_model(model, calib / "annotations.json", target_far=target_far)
     print(calibration_summary(run))
     target, card_json = write_operating_point(run)
@@ -135,15 +133,14 @@ def _calibrate(model: Path, calib: Path, target_far: float) -> None:
 
 def _predict(model: Path, images: Path, results: Path) -> None:
     """``wildxray predict``: one result JSON + overlay per scan."""
-    from wildxray.runtime.predict_folder import collect_inputs, predict_folder
-    from wildxray.runtime.session import OnnxDetector
-
     files, _ = collect_inputs([images])
     print(predict_folder(OnnxDetector(model), files, results).line())
 
 
 def run_demo(s: DemoSettings) -> dict[str, Any]:
     """Run every step into ``s.out``; returns (and writes to ``demo_summary.json``) the summary."""
+    # Here, not at the top (start-up): cli/demo imports this module for its defaults, and
+    # `wildxray demo --help` answers without loading torch (~10 s), matplotlib and pycocotools.
     from wildxray.evaluation.evaluate import run_onnx_evaluation
     from wildxray.export.checkpoint_export import export_checkpoint
     from wildxray.training.train import train
@@ -197,7 +194,7 @@ def run_demo(s: DemoSettings) -> dict[str, Any]:
 
 def demo_summary(final: dict[str, Any]) -> str:
     """What ``wildxray demo`` prints at the end: the test figures, before/after when fine-tuning, where things are."""
-    from wildxray.evaluation.report import format_figure
+    from wildxray.evaluation.report import format_figure  # start-up: matplotlib, as in run_demo
 
     lines = ["", "== done",
              f"test mAP50 {final['mAP50']:.3f}, mAP50-95 {final['mAP50_95']:.3f} after {final['epochs']} epochs"]

@@ -14,6 +14,8 @@ import json
 import sys
 from pathlib import Path
 
+from wildxray.core.errors import DatasetError
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -51,7 +53,7 @@ def main(argv: list[str]) -> int:
     if not 0.0 < args.target_far < 1.0:
         print(f"wildxray calibrate: --target-far must be a fraction in (0, 1), got {args.target_far}", file=sys.stderr)
         return 2
-    from wildxray.core.errors import DatasetError
+    # Here, after parsing (start-up): `--help` and usage errors answer without numpy and OpenCV.
     from wildxray.evaluation.calibration import CalibrationError
     from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
     from wildxray.runtime.model_card import ModelCardError

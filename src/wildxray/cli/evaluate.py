@@ -8,16 +8,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import hydra
+
 from wildxray.paths import config_dir
 
 
 def main(argv: list[str]) -> int:
-    import hydra
-
     sys.argv = ["wildxray evaluate", *argv]
 
     @hydra.main(config_path=str(config_dir()), config_name="evaluate", version_base="1.3")
     def run(cfg) -> None:
+        # Here (start-up): `wildxray evaluate --help` answers before pycocotools and matplotlib load.
         from wildxray.evaluation.evaluate import evaluate_from_config
 
         result = evaluate_from_config(cfg)

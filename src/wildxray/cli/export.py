@@ -50,8 +50,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.int8 and not args.calib_images:
         parser.error("--int8 needs --calib-images DIR")
+    # Here, after parsing (start-up): `--help` and usage errors answer without loading torch (~10 s).
     from wildxray.export.checkpoint_export import export_checkpoint, export_int8
     from wildxray.export.onnx_export import card_path_for
+    from wildxray.training.checkpoint import write_weights_checkpoint
 
     options = dict(input_size=args.size, score_thresh=args.score_thresh, iou_thresh=args.iou_thresh,
                    max_det=args.max_det, opset=args.opset, simplify=not args.no_simplify, modality=args.modality)
@@ -63,8 +65,6 @@ def main(argv: list[str]) -> int:
         else:
             out = export_checkpoint(args.checkpoint, args.out, **options)
         if args.weights_out:
-            from wildxray.training.checkpoint import write_weights_checkpoint
-
             print(f"wrote {write_weights_checkpoint(args.checkpoint, args.weights_out)}")
     except (FileNotFoundError, ValueError) as exc:
         print(f"wildxray export: {exc}", file=sys.stderr)

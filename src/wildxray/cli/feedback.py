@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from wildxray.core.errors import DatasetError
+from wildxray.viewer.db import VerdictDB
+
 EPILOG = """example:
   wildxray feedback export --db verdicts.sqlite --out data/feedback-2025-06
   wildxray train data.train.ann_file=data/feedback-2025-06/annotations.json ...
@@ -31,8 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from wildxray.core.errors import DatasetError
-    from wildxray.viewer.db import VerdictDB
+    # Here, after parsing (start-up): `--help` and usage errors answer without numpy and OpenCV.
     from wildxray.viewer.feedback import ExportError, export_feedback
 
     if not args.db.is_file():

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from wildxray import __version__
+
 # name -> (module with ``main(argv) -> int``, one-line help, needs ``wildxray[train]``)
 COMMANDS: dict[str, tuple[str, str, bool]] = {
     "synth": ("wildxray.cli.synth", "synthesise dual-energy parcel scans with COCO labels", True),
@@ -49,8 +51,6 @@ def main(argv: list[str] | None = None) -> int:
         print(_usage())
         return 0
     if argv[0] in ("-V", "--version"):
-        from wildxray import __version__
-
         print(f"wildxray {__version__}")
         return 0
     name = argv[0]

@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wildxray.runtime.predict_folder import IMAGE_SUFFIXES, collect_inputs
+from wildxray.runtime.predict_folder import IMAGE_SUFFIXES, collect_inputs, predict_folder
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +35,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    # Here, after parsing (start-up): `--help` and usage errors answer without numpy and OpenCV.
     from wildxray.runtime.model_card import ModelCardError
-    from wildxray.runtime.predict_folder import predict_folder
     from wildxray.runtime.session import ModelContractError, OnnxDetector
 
     files, problems = collect_inputs(args.paths)

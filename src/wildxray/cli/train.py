@@ -6,18 +6,18 @@ import json
 import logging
 import sys
 
+import hydra
+from omegaconf import DictConfig
+
 from wildxray.paths import config_dir
 
 log = logging.getLogger("wildxray.train")
 
 
 def _hydra_main():
-    import hydra
-    from omegaconf import DictConfig
-
     @hydra.main(config_path=str(config_dir()), config_name="train", version_base="1.3")
     def run(cfg: DictConfig) -> None:
-        from wildxray.training.train import train
+        from wildxray.training.train import train  # start-up: `wildxray train --help` answers before torch loads
 
         summary = train(cfg)
         summary.pop("history", None)

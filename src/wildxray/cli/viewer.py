@@ -7,6 +7,11 @@ import logging
 import sys
 from pathlib import Path
 
+from wildxray.viewer import auth
+from wildxray.viewer.app import ViewerApp
+from wildxray.viewer.db import VerdictDB
+from wildxray.viewer.server import make_viewer_server
+
 EPILOG = """examples:
   wildxray viewer --db verdicts.sqlite --add-inspector alice     # prints alice's login token once
   wildxray viewer --results out/ --db verdicts.sqlite --port 8081
@@ -38,8 +43,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    from wildxray.viewer import auth
-    from wildxray.viewer.db import VerdictDB
 
     try:
         # Only adding an inspector creates the database: serving on a new, empty one would hide a
@@ -70,9 +73,6 @@ def main(argv: list[str]) -> int:
     if not args.results.is_dir():
         print(f"wildxray viewer: results folder {args.results} does not exist", file=sys.stderr)
         return 2
-    from wildxray.viewer.app import ViewerApp
-    from wildxray.viewer.server import make_viewer_server
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if not auth.list_inspectors(db):
         print(f"wildxray viewer: no inspectors yet; add one with: wildxray viewer --db {args.db} --add-inspector NAME",

@@ -20,12 +20,14 @@ OpenCV's BGR order never leaves this module.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from wildxray.core.atomic_write import atomic_write_bytes
+from wildxray.core.colour import encode_dual_energy
 from wildxray.core.errors import ImageReadError
 from wildxray.core.image_header import (
     ImageHeader,
@@ -109,7 +111,7 @@ def _decode_png_jpeg(path: Path, data: bytes, header: ImageHeader) -> np.ndarray
 
 
 def _decode_tiff(path: Path, header: ImageHeader) -> np.ndarray:
-    import tifffile
+    import tifffile  # start-up: tifffile loads when a TIFF is read, not with the station
 
     try:
         with tifffile.TiffFile(path) as tif:
@@ -150,7 +152,7 @@ def _decode_tiff_with_opencv(path: Path, header: ImageHeader, cause: Exception) 
 
 
 def _decode_dicom(path: Path, header: ImageHeader) -> np.ndarray:
-    import pydicom
+    import pydicom  # start-up: pydicom (~1 s) loads when a DICOM is read, not with the station
 
     try:
         ds = pydicom.dcmread(path, force=True)
@@ -179,7 +181,7 @@ def _decode_dicom(path: Path, header: ImageHeader) -> np.ndarray:
         top = (1 << bits_stored) - 1
         arr = (top - np.minimum(arr, top)).astype(arr.dtype)
     elif photometric.startswith("YBR") and syntax is not None and not syntax.is_compressed and arr.shape[2] == 3:
-        from pydicom.pixels import convert_color_space
+        from pydicom.pixels import convert_color_space  # start-up: as pydicom above
 
         arr = convert_color_space(arr, photometric, "RGB")
     return _channels_to_output(path, arr, "DICOM", bits_stored=bits_stored)
@@ -246,8 +248,6 @@ def to_model_image(array: np.ndarray, rgb_modality: str = "xray") -> tuple[np.nd
     (the pixels cannot tell a pseudo-colour X-ray from a photo; the caller knows).
     """
     if array.ndim == 3 and array.shape[2] == 2 and array.dtype == np.uint16:
-        from wildxray.core.colour import encode_dual_energy  # lazily: the colour tables load on first use
-
         return encode_dual_energy(array), "xray_dual"
     if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
         return array, rgb_modality
@@ -283,11 +283,9 @@ def write_dual_energy_tiff(path: str | Path, raw: np.ndarray) -> None:
 
 
 def _tiff_bytes(pixels: np.ndarray, photometric: str, metadata: dict | None = None) -> bytes:
-    import io as _bytes_io
+    import tifffile  # start-up: tifffile loads when a TIFF is written, not with the station
 
-    import tifffile
-
-    buf = _bytes_io.BytesIO()
+    buf = io.BytesIO()
     tifffile.imwrite(
         buf,
         np.ascontiguousarray(pixels),

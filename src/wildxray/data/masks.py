@@ -32,7 +32,9 @@ def class_map_from_masks(masks: np.ndarray, labels: np.ndarray, height: int, wid
 
 def decode_segmentation(segmentation: Any, height: int, width: int) -> np.ndarray:
     """A COCO ``segmentation`` (RLE dict with str or list counts, or polygons) -> bool [H, W]."""
-    from pycocotools import mask as mask_utils  # training extra; the station never reads masks
+    # Here, not at the top: keeps pycocotools (a training extra) out of the station, whose viewer
+    # imports data.coco (and so this module) but never reads a mask.
+    from pycocotools import mask as mask_utils
 
     if isinstance(segmentation, list):  # polygons
         rle = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
@@ -47,7 +49,7 @@ def decode_segmentation(segmentation: Any, height: int, width: int) -> np.ndarra
 
 def encode_mask(mask: np.ndarray) -> dict:
     """bool [H, W] -> COCO RLE ``{"size": [H, W], "counts": str}`` (JSON-ready)."""
-    from pycocotools import mask as mask_utils
+    from pycocotools import mask as mask_utils  # out of the station: as in decode_segmentation
 
     rle = mask_utils.encode(np.asfortranarray(np.asarray(mask, dtype=np.uint8)))
     return {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode("ascii")}

@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hydra.utils
 import torch
 
 from wildxray.export.card_builder import build_card
-from wildxray.gitinfo import git_commit
 from wildxray.export.onnx_export import MIN_OPSET, export_onnx
 from wildxray.export.quantize import quantize_onnx
+from wildxray.gitinfo import git_commit
 from wildxray.models.detector import Detector
 
 REQUIRED_KEYS = ("model", "config", "class_names")
@@ -52,8 +53,6 @@ def load_detector_from_checkpoint(ckpt_path: str | Path) -> tuple[Detector, dict
     Returns ``(detector in eval mode, checkpoint dict)``. Raises ValueError naming the file and
     what is missing or mismatched.
     """
-    import hydra.utils
-
     ckpt_path = Path(ckpt_path)
     if not ckpt_path.is_file():
         raise FileNotFoundError(f"checkpoint {ckpt_path} does not exist")

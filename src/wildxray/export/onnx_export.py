@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
+import onnxslim
 import torch
 from torch import nn
 
@@ -72,8 +74,6 @@ def card_path_for(onnx_path: str | Path) -> Path:
 
 
 def _run_ort(model: onnx.ModelProto, images: np.ndarray) -> list[np.ndarray]:
-    import onnxruntime as ort
-
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     sess = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
@@ -103,8 +103,6 @@ def _set_output_shapes(model: onnx.ModelProto, max_det: int) -> None:
 def _simplify(model: onnx.ModelProto, input_size: int) -> onnx.ModelProto:
     """onnxslim the graph; keep the original if the result fails the checker, loses the dynamic
     batch, or changes any output on batches of 1 and 3 random images."""
-    import onnxslim
-
     try:
         slim = onnxslim.slim(copy.deepcopy(model))
         onnx.checker.check_model(slim)

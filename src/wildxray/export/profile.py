@@ -15,11 +15,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import hydra
 import numpy as np
+import onnxruntime as ort
 import torch
+from hydra import compose, initialize_config_dir
 from torch.utils.flop_counter import FlopCounterMode
 
+from wildxray.core.letterbox import letterbox
+from wildxray.export.card_builder import build_card
+from wildxray.export.onnx_export import export_onnx
 from wildxray.models.detector import Detector
+from wildxray.paths import config_dir
+from wildxray.types import CLASS_NAMES
 
 
 @dataclass
@@ -46,10 +54,6 @@ def onnx_latency_ms(onnx_path: str | Path, input_size: int, threads: int = 2, ru
 
     The minimum is the better estimate on a shared machine, where other processes inflate the median.
     """
-    import onnxruntime as ort
-
-    from wildxray.core.letterbox import letterbox
-
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -67,14 +71,6 @@ def onnx_latency_ms(onnx_path: str | Path, input_size: int, threads: int = 2, ru
 
 def profile_config(name: str, threads: int = 2, runs: int = 20, input_size: int | None = None) -> Profile:
     """Instantiate ``configs/model/<name>.yaml`` (random weights, 6 classes), export it, time it."""
-    import hydra
-    from hydra import compose, initialize_config_dir
-
-    from wildxray.export.card_builder import build_card
-    from wildxray.export.onnx_export import export_onnx
-    from wildxray.paths import config_dir
-    from wildxray.types import CLASS_NAMES
-
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         cfg = compose(config_name=None, overrides=[f"+model={name}"])
     size = input_size or int(cfg.model.input_size)

@@ -31,7 +31,11 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from wildxray.core.image_io import read_image, to_model_image
+from wildxray.core.letterbox import letterbox
 from wildxray.export.card_builder import CARD_KEY
 from wildxray.export.onnx_export import INPUT_NAME, card_path_for, read_card_from_onnx
 
@@ -140,9 +144,6 @@ class LetterboxCalibrationReader:
         self._iter: Iterator[dict[str, np.ndarray]] | None = None
 
     def _feeds(self) -> Iterator[dict[str, np.ndarray]]:
-        from wildxray.core.image_io import read_image, to_model_image
-        from wildxray.core.letterbox import letterbox
-
         for path in self.files:
             try:
                 image, _ = to_model_image(read_image(path))
@@ -161,8 +162,6 @@ class LetterboxCalibrationReader:
 
 
 def _calibration_method(name: str):
-    from onnxruntime.quantization import CalibrationMethod
-
     methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
                "entropy": CalibrationMethod.Entropy}
     if name not in methods:
@@ -172,8 +171,6 @@ def _calibration_method(name: str):
 
 def _preprocess(fp32_path: Path, out_path: Path) -> Path:
     """onnxruntime's recommended pre-pass (fold constants, infer shapes); the original on failure."""
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
     try:
         quant_pre_process(str(fp32_path), str(out_path), skip_symbolic_shape=True)
         return out_path
@@ -203,8 +200,6 @@ def quantize_onnx(
 
     Returns ``out_path``. The card gains ``quantization`` (format, types, calibration, fp32 node count).
     """
-    from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
-
     fp32_path, out_path = Path(fp32_path), Path(out_path)
     if fp32_path.resolve() == out_path.resolve():
         raise ValueError(f"quantize_onnx: output {out_path} would overwrite the fp32 model")

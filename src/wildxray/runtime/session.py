@@ -75,7 +75,7 @@ class OnnxDetector:
 
     def __init__(self, path: str | Path, threads: int | None = None, providers: Sequence[str] | None = None,
                  tile_aspect: float | None = None, tile_overlap: float = DEFAULT_OVERLAP) -> None:
-        import onnxruntime as ort
+        import onnxruntime as ort  # start-up: onnxruntime (~1 s) loads when a model is opened, not with `--help`
 
         self.path = Path(path)
         if not self.path.is_file():

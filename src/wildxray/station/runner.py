@@ -18,7 +18,10 @@ from pathlib import Path
 
 from wildxray.runtime.model_card import ModelCardError
 from wildxray.runtime.session import ModelContractError
+from wildxray.station.http_api import StationHTTPServer
 from wildxray.station.service import Station, StationBusyError, StationConfig
+from wildxray.viewer.app import ViewerApp
+from wildxray.viewer.server import serve_in_thread
 
 TOKEN_ENV = "WILDXRAY_STATION_TOKEN"
 
@@ -54,8 +57,6 @@ def is_loopback(host: str) -> bool:
 
 
 def _start_http(station: Station, serve: ServeOptions):
-    from wildxray.station.http_api import StationHTTPServer
-
     host, port = serve.http
     try:
         server = StationHTTPServer(serve.http, station, serve.token, serve.max_upload_bytes,
@@ -67,9 +68,6 @@ def _start_http(station: Station, serve: ServeOptions):
 
 
 def _start_viewer(cfg: StationConfig, serve: ServeOptions):
-    from wildxray.viewer.app import ViewerApp
-    from wildxray.viewer.server import serve_in_thread
-
     host, port = serve.viewer
     db = serve.viewer_db or (cfg.state or cfg.out / ".station") / "verdicts.sqlite"
     try:

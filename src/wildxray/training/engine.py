@@ -11,6 +11,7 @@ from torch import nn
 from tqdm import tqdm
 
 from wildxray.data.coco import coco_annotation, make_coco
+from wildxray.models.postprocess import decode_and_nms
 from wildxray.types import Detections
 
 
@@ -136,8 +137,6 @@ def predict_loader(
     Returns predictions and ground truth per image id, both in the letterboxed S x S frame
     (IoU is scale-invariant, so AP computed there equals AP in original pixels).
     """
-    from wildxray.models.postprocess import decode_and_nms
-
     model.eval()
     preds: dict[int, Detections] = {}
     gts: dict[int, tuple[np.ndarray, np.ndarray]] = {}

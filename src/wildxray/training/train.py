@@ -11,10 +11,12 @@ composed config.
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
 import random
 import time
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,8 @@ import torch
 import torch.distributed as dist
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+from torch.optim.swa_utils import update_bn
+from torch.utils.tensorboard import SummaryWriter
 
 from wildxray.evaluation.coco_metrics import coco_map
 from wildxray.models.backbone import freeze_backbone_stages, unfreeze_backbone
@@ -49,8 +53,6 @@ def parameter_digest(model: torch.nn.Module) -> str:
     Buffers are left out on purpose: under DDP each rank's BatchNorm running statistics follow
     its own last batch until the next forward broadcasts rank 0's.
     """
-    import hashlib
-
     h = hashlib.sha256()
     for name, t in sorted(model.named_parameters()):
         h.update(name.encode())
@@ -83,8 +85,6 @@ class MetricsLogger:
         self.csv_path = run_dir / "metrics.csv"
         self.writer = None
         if enabled:
-            from torch.utils.tensorboard import SummaryWriter
-
             self.writer = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
 
     def step(self, step: int, values: dict[str, float]) -> None:
@@ -119,10 +119,6 @@ def recompute_batchnorm(model: torch.nn.Module, loader, batches: int, device: to
     evaluated model blind in eval mode (mAP 0 where the recomputed statistics gave 0.70 on the same
     weights). torch's ``update_bn`` resets the statistics and averages them over the batches.
     """
-    from itertools import islice
-
-    from torch.optim.swa_utils import update_bn
-
     update_bn((images.to(device).float() for images, _ in islice(loader, batches)), model)
     model.eval()
 

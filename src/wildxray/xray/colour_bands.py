@@ -27,6 +27,7 @@ import numpy as np
 from wildxray.core.colour import BANDS_FILE
 from wildxray.xray.materials import effective_z, get_material, mass_attenuation
 from wildxray.xray.physics import detector_spectra
+from wildxray.xray.config import default_profile
 from wildxray.xray.scanner import ScannerProfile
 
 ANCHORS = ("organic_reference", "organic_inorganic", "inorganic_metal", "metal_reference")
@@ -86,8 +87,6 @@ def derive_colour_bands(profile: ScannerProfile) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the default profile's bands to the shipped JSON (or to argv[0])."""
-    from wildxray.xray.config import default_profile
-
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0]) if argv else BANDS_FILE
     out.write_text(json.dumps(derive_colour_bands(default_profile()), indent=1) + "\n")

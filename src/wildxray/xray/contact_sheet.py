@@ -18,6 +18,11 @@ import cv2
 import numpy as np
 
 from wildxray.types import CLASS_NAMES
+from wildxray.core.colour import encode_dual_energy
+from wildxray.xray.config import load_synth_config
+from wildxray.xray.scene import PlacedItem, compose_scene, item_mask
+from wildxray.xray.synth import ScanSynthesizer
+from wildxray.xray.xray_catalogue import CONTRABAND, make_contraband
 
 #: Box colours per class (RGB), chosen to stand out against orange/green/blue.
 BOX_COLOURS = [(255, 0, 255), (255, 0, 0), (0, 200, 255), (160, 0, 255), (255, 255, 0), (0, 255, 120)]
@@ -46,9 +51,6 @@ def _arrange(tiles: list[np.ndarray], columns: int) -> np.ndarray:
 
 def contact_sheet(n: int, seed: int, columns: int, overrides: list[str]) -> np.ndarray:
     """Scans exactly as ``ScanSynthesizer.sample`` draws them: scan i from rng [seed, i]."""
-    from wildxray.xray.config import load_synth_config
-    from wildxray.xray.synth import ScanSynthesizer
-
     synth = ScanSynthesizer(load_synth_config(overrides))
     tiles = []
     for i in range(n):
@@ -60,8 +62,6 @@ def contact_sheet(n: int, seed: int, columns: int, overrides: list[str]) -> np.n
 def _place_in_parcel(item, parcel, rng: np.random.Generator, width: int, height: int):
     """``item`` turned at random and set inside the parcel's patch where it fits (else centred on
     the image, hanging over the parcel as an oversized item would)."""
-    from wildxray.xray.scene import PlacedItem
-
     ph, pw = parcel.item.shape
     for angle in (rng.uniform(0, 360), rng.uniform(-15, 15), 90.0):
         a = math.radians(angle)
@@ -82,12 +82,6 @@ def class_sheet(class_name: str, n: int, seed: int, columns: int, overrides: lis
     """Tiles of one class: a parcel with 0-2 other things (no decoys, no concealment) and one item
     of ``class_name``, its forms in turn; each tile captioned with its form and boxed by the same
     mask rule as training scans (``scene.item_mask``)."""
-    from wildxray.xray.xray_catalogue import CONTRABAND, make_contraband
-    from wildxray.core.colour import encode_dual_energy
-    from wildxray.xray.config import load_synth_config
-    from wildxray.xray.scene import compose_scene, item_mask
-    from wildxray.xray.synth import ScanSynthesizer
-
     if class_name not in CONTRABAND:
         raise ValueError(f"unknown class '{class_name}'; known: {', '.join(CONTRABAND)}")
     cfg = load_synth_config(["content.clutter=[0,2]", "content.decoy_probability=0.0", *overrides])

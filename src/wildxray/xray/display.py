@@ -19,7 +19,7 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
-from wildxray.core.colour import ColourBands, ColourRule, colour_rgb
+from wildxray.core.colour import PALETTES, ColourBands, ColourRule, colour_rgb
 
 VIEWS = ("colour", "grey", "high", "low")
 _GRID = 256
@@ -57,8 +57,6 @@ _STYLE_KEYS = {f.name for f in fields(DisplayStyle)} - {"rule"}
 def style_from_config(node: Mapping[str, Any], where: str = "display") -> DisplayStyle:
     """A style from a flat mapping of ``DisplayStyle`` and ``ColourRule`` fields (a scanner profile's
     ``display:``); ``palette`` is a palette name or three RGB triples. Unknown keys name themselves."""
-    from wildxray.core.colour import PALETTES
-
     data = dict(node)
     unknown = set(data) - _RULE_KEYS - _STYLE_KEYS
     if unknown:

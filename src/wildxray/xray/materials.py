@@ -51,7 +51,7 @@ _GRID_KEV = np.arange(400, dtype=np.float64) + 0.5
 
 @functools.lru_cache(maxsize=None)
 def _element_on_grid(element: str) -> np.ndarray:
-    import xraydb  # heavy, and only for training-side code
+    import xraydb  # start-up: xraydb (~5 s to import) loads only when a table is not cached yet
 
     return np.asarray(xraydb.mu_elam(element, _GRID_KEV * 1000.0), dtype=np.float64)
 
@@ -62,7 +62,7 @@ def _element_mu(element: str, energy_kev: np.ndarray) -> np.ndarray:
     idx = np.rint(energy_kev - 0.5).astype(np.int64)
     if energy_kev.size and idx.min() >= 0 and idx.max() < _GRID_KEV.size and np.array_equal(_GRID_KEV[idx], energy_kev):
         return _element_on_grid(element)[idx]
-    import xraydb
+    import xraydb  # start-up: as in _element_on_grid
 
     return np.asarray(xraydb.mu_elam(element, energy_kev * 1000.0), dtype=np.float64)
 
@@ -77,7 +77,7 @@ def mass_attenuation(fractions: dict[str, float], energy_kev: np.ndarray) -> np.
 
 
 def _formula_fractions(formula: str) -> dict[str, float]:
-    import xraydb
+    import xraydb  # start-up: as in _element_on_grid
 
     counts = xraydb.chemparse(formula)
     masses = {el: n * xraydb.atomic_mass(el) for el, n in counts.items()}
@@ -167,7 +167,7 @@ def get_material(name: str) -> Material:
 
 def effective_z(fractions: dict[str, float], exponent: float = 2.94) -> float:
     """Power-law effective atomic number (Spiers 1946), used only to label reference materials."""
-    import xraydb
+    import xraydb  # start-up: as in _element_on_grid
 
     electrons = {el: w * xraydb.atomic_number(el) / xraydb.atomic_mass(el) for el, w in fractions.items()}
     total = sum(electrons.values())

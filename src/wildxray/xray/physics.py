@@ -57,7 +57,7 @@ def _attenuate(layer: Layer, energy_kev: np.ndarray) -> np.ndarray:
 def _tube_spectrum(kvp: float, angle: float, dk: float) -> tuple[np.ndarray, np.ndarray]:
     """(energy keV, fluence) of the unfiltered tube above 10 keV: the ~1 s spekpy part, shared by
     every profile (or randomised set-up) with the same kVp and anode angle."""
-    import spekpy  # heavy: computing a spectrum takes ~1 s, hence the cache
+    import spekpy  # start-up: spekpy loads only when a spectrum is computed (~1 s each, hence the cache)
 
     spek = spekpy.Spek(kvp=kvp, th=angle, dk=dk)
     energy, fluence = spek.get_spectrum()
@@ -108,7 +108,7 @@ def polychromatic_transmission(
 
 @functools.lru_cache(maxsize=8192)
 def _basis_coefficients(material: str, key: tuple, belt: Layer) -> tuple[float, float]:
-    from scipy.optimize import nnls
+    from scipy.optimize import nnls  # start-up: scipy.optimize (~1-3 s) loads only for this fit
 
     spectra = _detector_spectra(key, belt)
     e = spectra.energy_kev

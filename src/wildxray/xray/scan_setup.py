@@ -15,6 +15,7 @@ from typing import Mapping
 import numpy as np
 
 from wildxray.core.colour import ColourBands, default_bands, encode_dual_energy
+from wildxray.xray.colour_bands import MIN_QUANTA, derive_colour_bands
 from wildxray.xray.display import DisplayStyle, render, style_from_config
 from wildxray.xray.materials import default_materials
 from wildxray.xray.physics import TransmissionLUT, basis_coefficients, transmission_lut
@@ -26,8 +27,6 @@ def bands_for(profile: ScannerProfile) -> ColourBands:
     shipped = default_bands()
     if profile.name == shipped.profile == "default":
         return shipped
-    from wildxray.xray.colour_bands import derive_colour_bands
-
     return ColourBands.from_dict(derive_colour_bands(profile))
 
 
@@ -83,6 +82,4 @@ def fixed_setup(profile: ScannerProfile, physics: Physics | None = None) -> Scan
 
 def with_dose(bands: ColourBands, photons_low: float) -> ColourBands:
     """Bands whose opaque limit follows a drawn dose (as ``colour_bands.derive_colour_bands`` does)."""
-    from wildxray.xray.colour_bands import MIN_QUANTA
-
     return dataclasses.replace(bands, opaque_low_attenuation=float(np.log(photons_low / MIN_QUANTA)))

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+import cv2
 import numpy as np
 
 from wildxray.types import CLASS_NAMES
@@ -98,8 +99,6 @@ def _place_one(scene: Scene, factory, rng: np.random.Generator, inner_px: tuple[
 
 def _foil_wrap(item: Item, rng: np.random.Generator, ppc: float) -> Item:
     """Crumpled aluminium foil (16 um per layer, 2-8 layers) over the item's footprint."""
-    import cv2
-
     mask = item.footprint().astype(np.uint8)
     k = max(3, int(0.8 * ppc)) | 1
     grown = cv2.dilate(mask, np.ones((k, k), np.uint8))

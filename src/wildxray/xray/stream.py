@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from wildxray.data.masks import class_map_from_masks
+from wildxray.xray.synth import ScanSynthesizer
 
 Transform = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -56,8 +57,6 @@ class SyntheticStream(IterableDataset):
     def synthesizer(self):
         """The ``ScanSynthesizer``, built once: its physics set-up takes about a second per scanner."""
         if self._synth is None:
-            from wildxray.xray.synth import ScanSynthesizer
-
             self._synth = ScanSynthesizer(self.cfg)
         return self._synth
 

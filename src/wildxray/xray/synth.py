@@ -11,12 +11,17 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import multiprocessing as mp
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+from omegaconf import OmegaConf
+from tqdm import tqdm
 
 from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, make_coco, save_coco
@@ -130,8 +135,6 @@ def generator_fingerprint(root: Path | None = None) -> str:
 
 def config_digest(cfg: Any) -> str:
     """12 hex digits of sha256 over a composed synth config (DictConfig or plain mapping)."""
-    from omegaconf import OmegaConf
-
     plain = OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
     return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -163,8 +166,6 @@ def _files_listed(annotations: Path) -> set[str]:
 
 
 def _write_png(path: Path, rgb: np.ndarray, compression: int) -> None:
-    import cv2
-
     if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, compression]):
         raise OSError(f"could not write {path}")
 
@@ -209,8 +210,6 @@ _WORKER: dict[str, Any] = {}  # the synthesizer and output settings of this work
 
 
 def _init_worker(synth: ScanSynthesizer, out: Path, seed: int, compression: int) -> None:
-    import cv2
-
     cv2.setNumThreads(1)  # one process per core already: OpenCV's own threads would only contend
     _WORKER.update(synth=synth, out=out, seed=seed, compression=compression)
 
@@ -232,9 +231,6 @@ def _scans(synth: ScanSynthesizer, out: Path, n: int, seed: int, compression: in
         for i in range(n):
             yield _checked_scan(synth, out, seed, i, compression)
         return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
     # An executor, not multiprocessing.Pool: a worker that dies (or cannot start) raises
     # BrokenProcessPool here instead of being respawned for ever.
     pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
@@ -257,8 +253,6 @@ def write_dataset(out_dir: Path | str, n: int, seed: int, cfg: Any, progress: bo
     annotations.json is built with ``data.coco.make_coco`` and written by ``save_coco`` (validated,
     atomic): a set it refuses raises ``DatasetError`` and leaves no summary.json.
     """
-    from tqdm import tqdm
-
     out = Path(out_dir)
     previous = _files_listed(out / "annotations.json")
     (out / "summary.json").unlink(missing_ok=True)  # written last: its absence marks an unfinished set

@@ -18,6 +18,7 @@ plausible brightness but not the colour the scanner would show; prefer raw scans
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from wildxray.xray.physics import TransmissionLUT
@@ -95,8 +96,6 @@ def project_threat_rgb(parcel_rgb: np.ndarray, threat_rgb: np.ndarray, at: tuple
 
 def footprint(raw: np.ndarray, air_threshold: float = 0.97) -> np.ndarray:
     """bool [H, W]: pixels that attenuate (either channel below ``air_threshold`` transmission)."""
-    import cv2
-
     t = from_raw(raw)
     mask = ((t[..., 0] < air_threshold) | (t[..., 1] < air_threshold)).astype(np.uint8)
     # drop isolated noise specks (no attenuating 8-neighbour) but keep one-pixel-thin items
@@ -166,8 +165,6 @@ def crop_threat(raw: np.ndarray, air_threshold: float = 0.97, margin: int = 2) -
 
     Pixels outside the (slightly grown) footprint become 65535 so belt noise is not projected.
     """
-    import cv2
-
     _check(raw, "threat")
     mask = footprint(raw, air_threshold)
     box = mask_box(mask)

@@ -15,11 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+import tifffile
+from tqdm import tqdm
 
+from wildxray.core.colour import encode_dual_energy
+from wildxray.core.image_io import write_dual_energy_tiff
+from wildxray.data.coco import coco_annotation, make_coco, save_coco
+from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES
+from wildxray.xray.config import profile_of
+from wildxray.xray.physics import transmission_lut
+from wildxray.xray.scene import PlacedItem, Scene
 from wildxray.xray.tip import (choose_position, crop_threat, mask_box, place_mask, project_threat,
                                project_threat_rgb, projected_mask)
+from wildxray.xray.xray_catalogue import make_contraband
 
 RAW_SUFFIXES = (".tif", ".tiff")
 RGB_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -38,8 +49,6 @@ def read_scan(path: Path) -> np.ndarray:
     """Raw HxWx2 uint16 from TIFF, or RGB uint8 from PNG/JPEG; errors name the file."""
     suffix = path.suffix.lower()
     if suffix in RAW_SUFFIXES:
-        import tifffile
-
         arr = tifffile.imread(path)
         if arr.ndim == 3 and arr.shape[0] == 2 and arr.shape[2] != 2:  # planar (2, H, W) files
             arr = np.moveaxis(arr, 0, -1)
@@ -47,8 +56,6 @@ def read_scan(path: Path) -> np.ndarray:
             raise ValueError(f"{path}: expected dual-energy raw HxWx2 uint16 (high, low), got {arr.shape} {arr.dtype}")
         return np.ascontiguousarray(arr)
     if suffix in RGB_SUFFIXES:
-        import cv2
-
         bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if bgr is None:
             raise ValueError(f"{path}: unreadable image")
@@ -94,9 +101,6 @@ def render_threat_library(synth: Any, per_class: int, seed: int, noise: bool = F
 
     ``synth`` is a ``ScanSynthesizer``; noise-free by default so projection adds no second noise.
     """
-    from wildxray.xray.xray_catalogue import make_contraband
-    from wildxray.xray.scene import PlacedItem, Scene
-
     rng = np.random.default_rng(seed)
     out = []
     for cls in CLASS_NAMES:
@@ -118,14 +122,6 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     pure white), clipped to the parcel image; ``bbox`` is its tight box and ``area`` its pixel count.
     A threat projected over another keeps its whole mask. annotations.json is written by
     ``data.coco.save_coco`` (validated, atomic)."""
-    import cv2
-    from tqdm import tqdm
-
-    from wildxray.data.coco import coco_annotation, make_coco, save_coco
-    from wildxray.core.image_io import write_dual_energy_tiff
-    from wildxray.data.masks import encode_mask
-    from wildxray.core.colour import encode_dual_energy
-
     out = Path(out_dir)
     parcels = sorted(p for p in Path(clean_dir).iterdir() if p.suffix.lower() in RAW_SUFFIXES + RGB_SUFFIXES)
     if not parcels:
@@ -136,9 +132,6 @@ def write_projected_dataset(out_dir: Path | str, clean_dir: Path | str, threats_
     lo, hi = cfg["tip"]["threats_per_parcel"]
     lut = None
     if cfg["tip"].get("beam_hardening_correction", False):
-        from wildxray.xray.config import profile_of
-        from wildxray.xray.physics import transmission_lut
-
         lut = transmission_lut(profile_of(cfg))
     images, anns, counts = [], [], Counter()
     for i in tqdm(range(n), desc="tip", unit="scan", disable=not progress):
