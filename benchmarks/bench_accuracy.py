@@ -53,7 +53,7 @@ def make_synthetic_splits(work: Path, n_train: int, n_val: int, n_test: int, see
                           log=print) -> DataSplits:
     """Write (or reuse, when the same n and seed are already there) the three splits under ``work``."""
     from wildxray.data.yolo import coco_to_yolo
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ensure_dataset
 
     cfg = load_synth_config([])
@@ -76,7 +76,7 @@ def train_wildxray(splits: DataSplits, out_dir: Path, model: str = "default", in
                    name: str | None = None) -> TrainRun:
     """``wildxray.training.train.train`` on the COCO splits; validation only after the last epoch.
     ``extra``: more Hydra overrides (e.g. ``data.cache=ram``)."""
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.training.train import train
 
     overrides = [

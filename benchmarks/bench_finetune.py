@@ -62,7 +62,7 @@ def model_overrides(ckpt: dict) -> list[str]:
     matches it (so the from-scratch run trains the very same network)."""
     from omegaconf import OmegaConf
 
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.paths import config_dir
 
     want = {k: v for k, v in ckpt["config"]["model"]["detector"].items() if k not in ("weights", "freeze_stages")}
@@ -74,7 +74,7 @@ def model_overrides(ckpt: dict) -> list[str]:
 
 
 def synthesise(work: Path, args: argparse.Namespace) -> dict[str, Path]:
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ensure_dataset
 
     cfg = load_synth_config([f"scanner={args.scanner}", *args.synth])
@@ -89,7 +89,7 @@ def synthesise(work: Path, args: argparse.Namespace) -> dict[str, Path]:
 
 
 def run_training(name: str, overrides: list[str], work: Path) -> tuple[Path, dict]:
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.training.train import train
 
     t0 = time.perf_counter()

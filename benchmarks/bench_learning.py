@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_sets(work: Path, quick: bool) -> dict[str, Path]:
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ensure_dataset
 
     small = ["image.width=192", "image.height=144"] if quick else []

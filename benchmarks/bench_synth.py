@@ -36,7 +36,7 @@ def per_core(n: int, seed: int, overrides: list[str]) -> None:
     import numpy as np
 
     cv2.setNumThreads(1)
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ScanSynthesizer
 
     cfg = load_synth_config(overrides)

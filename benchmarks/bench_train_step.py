@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from hydra.utils import instantiate
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.data.augment import build_transforms
 from wildxray.models.backbone import freeze_backbone_stages
 from wildxray.xray.synth import ScanSynthesizer

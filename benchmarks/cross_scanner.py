@@ -43,7 +43,7 @@ def profiles() -> dict[str, bool]:
 
 def test_sets(work: Path, names: list[str], n: int, seed: int) -> dict[str, Path]:
     """One seeded test set per profile (written once), plus ``raw``: all of them through their raw files."""
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.data.coco import save_coco
     from wildxray.xray.synth import ensure_dataset
 

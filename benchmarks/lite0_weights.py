@@ -89,7 +89,7 @@ def classify_samples(top: int = 3) -> list[str]:
 def crops(n_scans: int, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     import cv2
 
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ScanSynthesizer
 
     synth = ScanSynthesizer(load_synth_config(["clean_fraction=0.0"]))

@@ -59,7 +59,7 @@ boundaries derived from the same physics. This notebook shows each step with the
 the belt, then weights each energy by what the front (low) and rear (high) scintillators absorb. The three
 shipped profiles are in `configs/scanner/`."""),
     ("code", """
-from wildxray.xray.config import scanner_profile
+from wildxray.xray.synth_config import scanner_profile
 from wildxray.xray.physics import detector_spectra
 
 PROFILES = ["default", "compact", "highenergy"]
@@ -153,7 +153,7 @@ Boxes are drawn on contraband only; look-alikes carry none."""),
     ("code", """
 from wildxray.types import CLASS_NAMES
 from wildxray.core.colour import grey_view
-from wildxray.xray.config import load_synth_config
+from wildxray.xray.synth_config import load_synth_config
 from wildxray.xray.contact_sheet import draw_boxes
 from wildxray.xray.synth import ScanSynthesizer
 
@@ -189,8 +189,8 @@ fixed false-alarm rates, `report.html`). The full run takes about 10 minutes on 
     ("code", """
 import json
 
-from wildxray.config import compose_config
-from wildxray.xray.config import load_synth_config
+from wildxray.hydra_compose import compose_config
+from wildxray.xray.synth_config import load_synth_config
 from wildxray.xray.synth import ensure_dataset
 
 if TINY:
@@ -281,9 +281,9 @@ tube, detector and colour palette); point the paths at your own folders to do it
     ("code", """
 import json
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.paths import repo_root
-from wildxray.xray.config import load_synth_config
+from wildxray.xray.synth_config import load_synth_config
 from wildxray.xray.synth import ensure_dataset
 
 if TINY:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.evaluation.model_calibration import calibrate_model, calibration_summary, write_operating_point
 from wildxray.paths import repo_root
 from wildxray.runtime.predict_folder import collect_inputs, predict_folder

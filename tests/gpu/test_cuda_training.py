@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.training.checkpoint import load_checkpoint
 from wildxray.training.train import train
 

@@ -21,7 +21,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from tests.conftest import write_shapes_coco
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.models.backbone import build_backbone
 from wildxray.paths import config_dir
 from wildxray.training.checkpoint import load_checkpoint

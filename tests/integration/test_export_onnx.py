@@ -164,7 +164,7 @@ def test_export_writes_a_slim_fine_tuning_checkpoint(tmp_path):
 
     from tests.conftest import write_shapes_coco
     from wildxray.cli.export import main as export_main
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.training.checkpoint import load_checkpoint
     from wildxray.training.train import train
 

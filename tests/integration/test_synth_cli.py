@@ -50,7 +50,7 @@ def test_projection_into_user_scans(tmp_path, capsys):
     import tifffile
     from pycocotools import mask as mask_utils
 
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
     from wildxray.xray.synth import ScanSynthesizer
     from wildxray.xray.tip_dataset import render_threat_library
 

@@ -27,7 +27,7 @@ def test_randomised_dataset_is_the_same_for_any_worker_count(tmp_path, capsys):
 
 
 def test_training_stream_is_randomised_and_validation_is_not():
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
     from wildxray.training.data import build_loaders, synth_config
     from wildxray.training.distributed import DistInfo
 

@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         print("wildxray synth: --clean-parcels and --threats go together")
         return 2
     # Here, after parsing (start-up): `--help` and usage errors answer without hydra and the simulator.
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
 
     summary = write_scan_dataset(args.out, args.n, args.seed, load_synth_config(args.overrides),
                                  clean_parcels=args.clean_parcels, threats=args.threats, workers=args.workers,

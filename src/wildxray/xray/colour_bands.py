@@ -27,7 +27,7 @@ import numpy as np
 from wildxray.core.colour import BANDS_FILE
 from wildxray.xray.materials import effective_z, get_material, mass_attenuation
 from wildxray.xray.physics import detector_spectra
-from wildxray.xray.config import default_profile
+from wildxray.xray.synth_config import default_profile
 from wildxray.xray.scanner import ScannerProfile
 
 ANCHORS = ("organic_reference", "organic_inorganic", "inorganic_metal", "metal_reference")

@@ -19,7 +19,7 @@ import numpy as np
 
 from wildxray.types import CLASS_NAMES
 from wildxray.core.colour import encode_dual_energy
-from wildxray.xray.config import load_synth_config
+from wildxray.xray.synth_config import load_synth_config
 from wildxray.xray.scene import PlacedItem, compose_scene, item_mask
 from wildxray.xray.synth import ScanSynthesizer
 from wildxray.xray.xray_catalogue import CONTRABAND, make_contraband

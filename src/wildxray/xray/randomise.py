@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from wildxray.core.colour import ColourRule
-from wildxray.xray.config import plain_node
+from wildxray.xray.synth_config import plain_node
 from wildxray.xray.display import VIEWS, DisplayStyle
 from wildxray.xray.materials import default_materials, mixture_components
 from wildxray.xray.scan_setup import Physics, ScanSetup, with_dose

@@ -27,7 +27,7 @@ from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, make_coco, save_coco
 from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES, Target
-from wildxray.xray.config import profile_of, randomiser_of
+from wildxray.xray.synth_config import profile_of, randomiser_of
 from wildxray.xray.scan_setup import ScanSetup, fixed_setup
 from wildxray.xray.scene import ItemMask, Scene, compose_scene, item_mask, rasterise
 from wildxray.xray.sensor import apply_detector

@@ -25,7 +25,7 @@ from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, make_coco, save_coco
 from wildxray.data.masks import encode_mask
 from wildxray.types import CLASS_NAMES
-from wildxray.xray.config import profile_of
+from wildxray.xray.synth_config import profile_of
 from wildxray.xray.physics import transmission_lut
 from wildxray.xray.scene import PlacedItem, Scene
 from wildxray.xray.tip import (choose_position, crop_threat, mask_box, place_mask, project_threat,

@@ -18,7 +18,7 @@ CORE = Path(wildxray.core.__file__).parent
 PACKAGE = CORE.parent
 #: docs/internals.md "Layers", bottom (0) to top: a part imports only parts of a lower layer (and itself).
 LAYERS: dict[str, int] = {
-    "core": 0, "types": 0, "paths": 0, "gitinfo": 0, "config": 0, "__init__": 0,
+    "core": 0, "types": 0, "paths": 0, "gitinfo": 0, "hydra_compose": 0, "__init__": 0,
     "data": 1, "xray": 2, "photo": 2, "runtime": 3, "models": 3, "export": 4, "viewer": 4,
     "evaluation": 5, "station": 5, "training": 6, "demo_pipeline": 7, "cli": 8,
 }

@@ -4,7 +4,7 @@ import json
 import sys
 from pathlib import Path
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.training.train import train
 
 if __name__ == "__main__":

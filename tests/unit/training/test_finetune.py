@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.models.build import build_detector
 from wildxray.training.checkpoint import load_checkpoint
 from wildxray.training.finetune import load_weights_remapping_classes

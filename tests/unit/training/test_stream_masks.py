@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.data.augment import build_transforms
 from wildxray.xray.stream import SyntheticStream
 

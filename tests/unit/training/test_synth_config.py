@@ -12,7 +12,7 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from wildxray.config import compose_config
+from wildxray.hydra_compose import compose_config
 from wildxray.paths import config_dir
 from wildxray.training.data import synth_config
 from wildxray.xray.stream import SyntheticStream

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def small_cfg():
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
 
     return load_synth_config(["image.width=320", "image.height=240"])
 
@@ -21,6 +21,6 @@ def synthesizer(small_cfg):
 
 @pytest.fixture(scope="session")
 def profile():
-    from wildxray.xray.config import default_profile
+    from wildxray.xray.synth_config import default_profile
 
     return default_profile()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from wildxray.core.colour import default_bands, encode_dual_energy
-from wildxray.xray.config import held_out_profiles, load_synth_config, randomiser_of
+from wildxray.xray.synth_config import held_out_profiles, load_synth_config, randomiser_of
 from wildxray.xray.display import DisplayStyle, render
 from wildxray.xray.synth import ScanSynthesizer
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from wildxray.paths import config_dir
-from wildxray.xray.config import held_out_profiles, load_synth_config, shipped_profiles
+from wildxray.xray.synth_config import held_out_profiles, load_synth_config, shipped_profiles
 from wildxray.xray.synth import ScanSynthesizer
 
 PROFILES = shipped_profiles()

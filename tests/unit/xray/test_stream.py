@@ -41,7 +41,7 @@ def test_stream_yields_the_tensor_contract(small_cfg):
 
 
 def test_each_epoch_draws_new_scans_and_repeats_exactly() -> None:
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
 
     cfg = compose_config("synth", ["image.width=160", "image.height=120"])
     stream = SyntheticStream(cfg, seed=3)
@@ -59,7 +59,7 @@ def test_each_epoch_draws_new_scans_and_repeats_exactly() -> None:
 def test_prepared_stream_builds_once_and_draws_the_same_scans() -> None:
     """prepare() builds the synthesiser and the randomisation pool up front (before DataLoader
     workers fork); the scans are those of a stream that builds lazily."""
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
 
     cfg = compose_config("synth", ["image.width=160", "image.height=120", "randomise=true",
                                    "randomisation.pool_size=2", "randomisation.profiles=[default]"])

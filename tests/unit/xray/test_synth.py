@@ -283,7 +283,7 @@ def test_a_dataset_is_reused_only_if_it_is_this_very_set(tmp_path, small_cfg, mo
     """ensure_dataset rewrites a folder from another size, seed, config or generator, or an
     interrupted write; it reuses the folder only when all of them match."""
     from wildxray.xray import synth as synth_module
-    from wildxray.xray.config import load_synth_config
+    from wildxray.xray.synth_config import load_synth_config
 
     writes = []
     real_write = synth_module.write_dataset

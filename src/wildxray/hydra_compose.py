@@ -1,4 +1,6 @@
-"""Composing wildxray's Hydra configs outside ``@hydra.main`` (tests, sub-configs, notebooks)."""
+"""Hydra composition of any config under ``configs/`` (``compose_config("train", [...])``) outside
+``@hydra.main``: tests, notebooks, the demo, benchmarks. The simulator's config turned into objects
+is ``xray.synth_config``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Composing the synthesis config (``configs/synth.yaml`` + ``configs/scanner/*``) with Hydra."""
+"""The simulator's config: ``load_synth_config`` composes ``configs/synth.yaml`` (+ its
+``configs/scanner/*`` profile); ``profile_of`` and ``randomiser_of`` turn a composed one (DictConfig or
+plain dict) into its ``ScannerProfile`` and ``Randomiser``; the shipped and held-out profiles by name.
+Composing any other config is ``wildxray.hydra_compose``."""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from wildxray.xray.scanner import ScannerProfile, profile_from_config
 
 def load_synth_config(overrides: list[str] | None = None) -> Any:
     """Compose ``synth`` with Hydra's compose API (struct mode: a misspelt key raises)."""
-    from wildxray.config import compose_config
+    from wildxray.hydra_compose import compose_config
 
     return compose_config("synth", overrides)
 
