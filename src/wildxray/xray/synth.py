@@ -23,6 +23,7 @@ import numpy as np
 from omegaconf import OmegaConf
 from tqdm import tqdm
 
+import wildxray.core
 from wildxray.core.image_io import write_dual_energy_tiff
 from wildxray.data.coco import coco_annotation, make_coco, save_coco
 from wildxray.data.masks import encode_mask
@@ -120,16 +121,19 @@ class ScanSynthesizer:
 
 
 @functools.lru_cache(maxsize=4)
-def generator_fingerprint(root: Path | None = None) -> str:
+def generator_fingerprint(*roots: Path) -> str:
     """12 hex digits of sha256 over the simulator's own files (code, material table, colour bands)
-    under ``root`` (default: this package).
+    under ``roots`` (default: this package and ``wildxray.core``, which holds the colour encoding
+    and the bands every pseudo-colour scan is drawn with).
 
     A cached or reused dataset is only current if it was written by the same generator: any change
     to the physics, content or colour map changes this."""
-    root = root or Path(__file__).parent
+    roots = roots or (Path(__file__).parent, Path(wildxray.core.__file__).parent)
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".yaml", ".json"}):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.suffix in {".py", ".yaml", ".json"}):
+            name = f"{root.name}/{path.relative_to(root).as_posix()}"
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -309,18 +309,27 @@ def test_a_dataset_is_reused_only_if_it_is_this_very_set(tmp_path, small_cfg, mo
 def test_generator_fingerprint_follows_the_simulator_files(tmp_path):
     import shutil
 
+    import wildxray.core
     from wildxray.xray import synth as synth_module
 
-    package = Path(synth_module.__file__).parent
-    copy = tmp_path / "xray"
-    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    copies = []
+    for package in (Path(synth_module.__file__).parent, Path(wildxray.core.__file__).parent):
+        copies.append(tmp_path / package.name)
+        shutil.copytree(package, copies[-1], ignore=shutil.ignore_patterns("__pycache__"))
+    xray_copy, core_copy = copies
     fingerprint = synth_module.generator_fingerprint()
-    assert len(fingerprint) == 12 and synth_module.generator_fingerprint(copy) == fingerprint
-    (copy / "__pycache__").mkdir()
-    (copy / "__pycache__" / "scene.cpython-311.pyc").write_bytes(b"compiled")  # not a source: ignored
+    assert len(fingerprint) == 12 and synth_module.generator_fingerprint(*copies) == fingerprint
+    assert synth_module.generator_fingerprint(xray_copy) != fingerprint  # the colour encoding counts too
+    (xray_copy / "__pycache__").mkdir()
+    (xray_copy / "__pycache__" / "scene.cpython-311.pyc").write_bytes(b"compiled")  # not a source: ignored
     synth_module.generator_fingerprint.cache_clear()
-    assert synth_module.generator_fingerprint(copy) == fingerprint
-    clutter = copy / "content" / "clutter.py"
+    assert synth_module.generator_fingerprint(*copies) == fingerprint
+    clutter = xray_copy / "content" / "clutter.py"
     clutter.write_text(clutter.read_text().replace("W, H = rng.uniform(20, 38)", "W, H = rng.uniform(20, 39)"))
     synth_module.generator_fingerprint.cache_clear()
-    assert synth_module.generator_fingerprint(copy) != fingerprint  # one garment size changed
+    changed = synth_module.generator_fingerprint(*copies)
+    assert changed != fingerprint  # one garment size changed
+    bands = core_copy / "colour_bands.json"
+    bands.write_text(bands.read_text().replace("0", "1", 1))
+    synth_module.generator_fingerprint.cache_clear()
+    assert synth_module.generator_fingerprint(*copies) not in (fingerprint, changed)  # the colour bands changed
