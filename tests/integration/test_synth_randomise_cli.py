@@ -28,7 +28,7 @@ def test_randomised_dataset_is_the_same_for_any_worker_count(tmp_path, capsys):
 
 def test_training_stream_is_randomised_and_validation_is_not():
     from wildxray.hydra_compose import compose_config
-    from wildxray.training.data import build_loaders, synth_config
+    from wildxray.training.data import build_loaders, training_synth_config
     from wildxray.training.distributed import DistInfo
 
     cfg = compose_config("train", ["output_dir=unused", "train.num_workers=0"])
@@ -40,4 +40,4 @@ def test_training_stream_is_randomised_and_validation_is_not():
     _, _, stream = build_loaders(cfg, None, None, not_main, pin_memory=False)
     assert stream.cfg.randomise is False
     # the validation set is data.synth with randomisation off: the configured profile
-    assert synth_config(cfg.data, validation=True).randomise is False
+    assert training_synth_config(cfg.data, validation=True).randomise is False

@@ -38,7 +38,7 @@ def _yolo_split(root: str, split: str, out_dir: Path) -> CocoDataset:
     return load_coco(out_json, image_root=root)
 
 
-def synth_config(data_cfg: DictConfig, validation: bool = False) -> DictConfig:
+def training_synth_config(data_cfg: DictConfig, validation: bool = False) -> DictConfig:
     """The simulator config of a synthetic run: ``data.synth``, resolved into a config of its own.
 
     The training stream gets ``data.synth`` as it is (its ``randomise`` follows ``data.randomise``);
@@ -70,7 +70,7 @@ def synthetic_val_set(data_cfg: DictConfig, cache_root: Path, progress: bool = T
     """Write (once) and load the fixed synthetic validation set for this synth configuration."""
     from wildxray.xray.synth import config_digest, ensure_dataset, generator_fingerprint
 
-    synth_cfg = synth_config(data_cfg, validation=True)
+    synth_cfg = training_synth_config(data_cfg, validation=True)
     key = f"{config_digest(synth_cfg)}-{data_cfg.val_size}-{data_cfg.val_seed}-{generator_fingerprint()}"
     folder = cache_root / ("val-" + hashlib.sha256(key.encode()).hexdigest()[:12])
     ensure_dataset(folder, n=int(data_cfg.val_size), seed=int(data_cfg.val_seed), cfg=synth_cfg, progress=progress)
@@ -113,7 +113,7 @@ def build_loaders(
         from wildxray.xray.stream import SyntheticStream
 
         # the training stream alone is randomised (data.randomise): the validation set keeps the profile
-        stream = SyntheticStream(synth_config(cfg.data), seed=int(cfg.seed), transform=train_tf)
+        stream = SyntheticStream(training_synth_config(cfg.data), seed=int(cfg.seed), transform=train_tf)
         stream.prepare()  # before the workers fork: they share the physics instead of rebuilding it each epoch
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)

@@ -14,7 +14,7 @@ from omegaconf import OmegaConf
 
 from wildxray.hydra_compose import compose_config
 from wildxray.paths import config_dir
-from wildxray.training.data import synth_config
+from wildxray.training.data import training_synth_config
 from wildxray.xray.stream import SyntheticStream
 
 # small scans, a randomisation pool of two training profiles: a few seconds of physics set-up
@@ -33,9 +33,9 @@ def test_the_train_tree_holds_the_simulators_whole_config() -> None:
     assert "physics" in cfg.data.synth.randomisation and cfg.data.synth.tip.beam_hardening_correction is True
     # exactly configs/synth.yaml: the stream randomised (data.randomise), the validation set not
     synth = OmegaConf.to_container(compose_config("synth"), resolve=True)
-    assert OmegaConf.to_container(synth_config(cfg.data, validation=True)) == synth
-    assert OmegaConf.to_container(synth_config(cfg.data)) == {**synth, "randomise": True}
-    assert synth_config(compose_config("train", ["data.randomise=false", "output_dir=unused"]).data).randomise is False
+    assert OmegaConf.to_container(training_synth_config(cfg.data, validation=True)) == synth
+    assert OmegaConf.to_container(training_synth_config(cfg.data)) == {**synth, "randomise": True}
+    assert training_synth_config(compose_config("train", ["data.randomise=false", "output_dir=unused"]).data).randomise is False
 
     other = compose_config("train", ["scanner@data.synth.scanner=compact", "data.synth.content.clutter=[0,2]",
                                      "output_dir=unused"])
@@ -48,14 +48,14 @@ def test_the_train_tree_holds_the_simulators_whole_config() -> None:
 def test_the_old_override_list_and_a_profile_name_raise_saying_what_to_write() -> None:
     old = compose_config("train", ["data.synth_overrides=['image.width=160']", "output_dir=unused"])
     with pytest.raises(ValueError, match=r"data.synth_overrides was removed.*data\.synth\.image\.width=160"):
-        synth_config(old.data)
+        training_synth_config(old.data)
     named = compose_config("train", ["data.synth.scanner=compact", "output_dir=unused"])
     with pytest.raises(ValueError, match=r"scanner@data\.synth\.scanner="):
-        synth_config(named.data)
+        training_synth_config(named.data)
 
 
 def _scans(data_cfg, n: int = 3) -> list[tuple[bytes, bytes, list]]:
-    stream = SyntheticStream(synth_config(data_cfg), seed=7)
+    stream = SyntheticStream(training_synth_config(data_cfg), seed=7)
     return [(image.numpy().tobytes(), t["class_map"].numpy().tobytes(), t["boxes"].tolist())
             for image, t in islice(iter(stream), n)]
 
@@ -68,7 +68,7 @@ def test_a_stream_from_the_saved_config_alone_gives_the_same_scans(tmp_path: Pat
     assert any(boxes for _, _, boxes in scans)
     for saved in ("hydra.yaml", "config.yaml"):
         loaded = OmegaConf.load(tmp_path / saved)
-        assert synth_config(loaded.data).randomise is True
+        assert training_synth_config(loaded.data).randomise is True
         assert _scans(loaded.data) == scans, saved
 
 
