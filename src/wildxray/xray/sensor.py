@@ -19,7 +19,10 @@ POISSON_BELOW = 30.0
 
 def to_raw(transmission: np.ndarray) -> np.ndarray:
     """float [H, W, 2] transmission -> uint16 raw (clipped to 0..1)."""
-    return (np.clip(transmission, 0.0, 1.0) * np.float32(65535.0) + np.float32(0.5)).astype(np.uint16)
+    scaled = np.clip(transmission, 0.0, 1.0)
+    scaled *= np.float32(65535.0)
+    scaled += np.float32(0.5)
+    return scaled.astype(np.uint16)
 
 
 def from_raw(raw: np.ndarray) -> np.ndarray:
@@ -37,6 +40,8 @@ def apply_detector(transmission: np.ndarray, profile: ScannerProfile, rng: np.ra
     """
     h, w, _ = transmission.shape
     out = np.empty_like(transmission, dtype=np.float32)
+    # Full-frame float32 passes done in place: at 640x480 every fresh temporary costs a pass of
+    # page faults as well as its arithmetic.
     for ch, (sigma, quanta) in enumerate(((profile.blur_sigma_high_px, profile.photons_high),
                                           (profile.blur_sigma_low_px, profile.photons_low))):
         t = transmission[..., ch].astype(np.float32)
@@ -44,15 +49,18 @@ def apply_detector(transmission: np.ndarray, profile: ScannerProfile, rng: np.ra
             t = cv2.GaussianBlur(t, (0, 0), sigma)
         if noise:
             # Quantum and electronic noise are independent Gaussians: one draw with summed variance.
-            n = t * np.float32(quanta)
-            var = np.maximum(n, 0.0) + np.float32(profile.electronic_noise ** 2)
-            counts = n + np.sqrt(var) * rng.standard_normal((h, w), dtype=np.float32)
+            n = np.multiply(t, np.float32(quanta), out=t)
+            counts = np.maximum(n, 0.0)
+            counts += np.float32(profile.electronic_noise ** 2)
+            np.sqrt(counts, out=counts)
+            counts *= rng.standard_normal((h, w), dtype=np.float32)
+            counts += n
             low = n < POISSON_BELOW
             if low.any():
                 lam = np.maximum(n[low], 0.0)
                 counts[low] = rng.poisson(lam).astype(np.float32) + np.float32(profile.electronic_noise) * \
                     rng.standard_normal(lam.shape, dtype=np.float32)
-            t = counts / np.float32(quanta)
+            t = np.divide(counts, np.float32(quanta), out=counts)
         out[..., ch] = t
     if noise:
         gain = 1.0 + profile.column_gain_std * rng.standard_normal(h).astype(np.float32)
