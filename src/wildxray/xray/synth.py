@@ -68,7 +68,8 @@ class ScanSynthesizer:
         self.clean_fraction = float(cfg["clean_fraction"])
         if not 0.0 <= self.clean_fraction <= 1.0:
             raise ValueError(f"clean_fraction must be in [0, 1], got {self.clean_fraction}")
-        self.content = cfg["content"]
+        content = cfg["content"]  # a plain dict: compose_scene reads it ~20 times a scan, OmegaConf is slow at that
+        self.content = OmegaConf.to_container(content, resolve=True) if OmegaConf.is_config(content) else content
         self.randomiser = randomiser_of(cfg)  # None unless randomise: true
         self.setup = fixed_setup(self.profile)
         self.lut, self.coefficients = self.setup.lut, self.setup.coefficients

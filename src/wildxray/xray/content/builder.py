@@ -83,12 +83,25 @@ class ItemBuilder:
     # -- accumulation ---------------------------------------------------------------------------
     def add(self, material: str, thickness: np.ndarray) -> np.ndarray:
         material = str(material)  # rng.choice hands back numpy strings
-        t = np.broadcast_to(np.asarray(thickness, np.float32), (self.h, self.w))
+        t = np.asarray(thickness, np.float32)
+        if t.shape != (self.h, self.w):  # a scalar or a [1, w] / [h, 1] profile
+            t = np.broadcast_to(t, (self.h, self.w))
         if material in self.parts:
             self.parts[material] += t
         else:
             self.parts[material] = t.copy()
         return t
+
+    def _add_window(self, material: str, rows: slice, cols: slice, thickness: np.ndarray) -> np.ndarray:
+        """Add a solid that is zero outside (rows, cols) on that window only, and return its
+        full-patch map: the same sums as ``add`` of the full map, without a full-patch pass."""
+        material = str(material)
+        if material not in self.parts:
+            self.parts[material] = np.zeros((self.h, self.w), np.float32)
+        self.parts[material][rows, cols] += thickness
+        out = np.zeros((self.h, self.w), np.float32)
+        out[rows, cols] = thickness
+        return out
 
     def carve(self, material: str, thickness: np.ndarray) -> None:
         """Remove path length (a cavity) from a material already added."""
@@ -108,11 +121,19 @@ class ItemBuilder:
 
         Returns the full-patch thickness map it adds (float32 [h, w]).
         """
-        out = np.zeros((self.h, self.w), np.float32)
         patch = self._ellipsoid_patch(cx, cy, rx, ry, depth, angle_deg)
-        if patch is not None:
-            out[patch[0], patch[1]] = patch[2]
-        return self.add(material, out) if material else out
+        return self._stamp(material, patch)
+
+    def _stamp(self, material: str | None, patch: tuple[slice, slice, np.ndarray] | None) -> np.ndarray:
+        """The full-patch map of a solid computed on its window (``*_patch``), added to
+        ``material`` (if any) on that window only."""
+        if patch is None:
+            return self.add(material, 0.0) if material else np.zeros((self.h, self.w), np.float32)
+        if material:
+            return self._add_window(material, *patch)
+        out = np.zeros((self.h, self.w), np.float32)
+        out[patch[0], patch[1]] = patch[2]
+        return out
 
     def _ellipsoid_patch(self, cx: float, cy: float, rx: float, ry: float, depth: float, angle_deg: float = 0.0
                          ) -> tuple[slice, slice, np.ndarray] | None:
@@ -126,7 +147,12 @@ class ItemBuilder:
         dx, dy = self.X[:, c0:c1] - cx, self.Y[r0:r1, :] - cy
         u = (dx * math.cos(a) + dy * math.sin(a)) / rx
         v = (-dx * math.sin(a) + dy * math.cos(a)) / ry
-        return slice(r0, r1), slice(c0, c1), (depth * np.sqrt(np.maximum(1.0 - u * u - v * v, 0.0))).astype(np.float32)
+        # 1 - u^2 - v^2, in place (the same float32 operations in the same order)
+        np.multiply(u, u, out=u)
+        np.subtract(1.0, u, out=u)
+        u -= np.multiply(v, v, out=v)
+        np.sqrt(np.maximum(u, 0.0, out=u), out=u)
+        return slice(r0, r1), slice(c0, c1), (depth * u).astype(np.float32, copy=False)
 
     def shell_ellipsoid(self, material: str, cx: float, cy: float, rx: float, ry: float, depth: float,
                         wall: float, angle_deg: float = 0.0, fill: str | None = None, fill_level: float = 1.0) -> None:
@@ -145,41 +171,44 @@ class ItemBuilder:
         Segments combine by maximum, so joints do not double up. ``depth_scale`` flattens the
         cross-section (an oval), e.g. 0.6 for a flattened horn.
         """
-        out = np.zeros((self.h, self.w), np.float32)
-        patch = self._tube_patch(points, radii, depth_scale)
-        if patch is not None:
-            out[patch[0], patch[1]] = patch[2]
-        return self.add(material, out) if material else out
+        return self._stamp(material, self._tube_patch(points, radii, depth_scale))
 
     def _tube_patch(self, points, radii, depth_scale: float = 1.0) -> tuple[slice, slice, np.ndarray] | None:
         """(rows, cols, thickness) of a tube over the union of its segments' windows only."""
         pts = np.asarray(points, np.float32)
         r = np.broadcast_to(np.asarray(radii, np.float32), (len(pts),))
-        wins = []
-        for i in range(len(pts) - 1):
-            p, q = pts[i], pts[i + 1]
-            rm = float(max(r[i], r[i + 1])) + 0.1
-            # each segment only touches its own bounding window: long coiled tubes stay cheap
-            c0 = max(0, int((min(p[0], q[0]) - rm) * self.ppc))
-            c1 = min(self.w, int(math.ceil((max(p[0], q[0]) + rm) * self.ppc)))
-            r0 = max(0, int((min(p[1], q[1]) - rm) * self.ppc))
-            r1 = min(self.h, int(math.ceil((max(p[1], q[1]) + rm) * self.ppc)))
-            if c1 > c0 and r1 > r0:
-                wins.append((i, r0, r1, c0, c1))
+        p, q = pts[:-1], pts[1:]
+        # each segment only touches its own bounding window: long coiled tubes stay cheap. Bounds of
+        # all segments at once, in the float32 arithmetic the per-segment scalars gave
+        rm = (np.maximum(r[:-1], r[1:]).astype(np.float64) + 0.1).astype(np.float32)
+        lo, hi = (np.minimum(p, q) - rm[:, None]) * self.ppc, (np.maximum(p, q) + rm[:, None]) * self.ppc
+        c0s, r0s = np.maximum(lo.astype(np.int64), 0).T.tolist()
+        c1s, r1s = np.minimum(np.ceil(hi).astype(np.int64), (self.w, self.h)).T.tolist()
+        wins = [(i, r0, r1, c0, c1) for i, (r0, r1, c0, c1) in enumerate(zip(r0s, r1s, c0s, c1s)) if c1 > c0 and r1 > r0]
         if not wins:
             return None
         R0, R1 = min(w[1] for w in wins), max(w[2] for w in wins)
         C0, C1 = min(w[3] for w in wins), max(w[4] for w in wins)
         out = np.zeros((R1 - R0, C1 - C0), np.float32)
+        d = q - p  # float32, as are the Python floats below (exact copies): the window maths stays float32
+        p_, d_, r_ = p.tolist(), d.tolist(), r.tolist()
+        k = 2.0 * depth_scale
         for i, r0, r1, c0, c1 in wins:
-            p, q = pts[i], pts[i + 1]
-            X, Y = self.X[:, c0:c1], self.Y[r0:r1, :]
-            d = q - p
-            L2 = float(d @ d) or 1e-9
-            s = np.clip(((X - p[0]) * d[0] + (Y - p[1]) * d[1]) / L2, 0.0, 1.0)
-            dist2 = (X - p[0] - s * d[0]) ** 2 + (Y - p[1] - s * d[1]) ** 2
-            rad = r[i] + s * (r[i + 1] - r[i])
-            t = 2.0 * depth_scale * np.sqrt(np.maximum(rad * rad - dist2, 0.0))
+            (px, py), (dx, dy) = p_[i], d_[i]
+            ra, dr = r_[i], r_[i + 1] - r_[i]
+            L2 = float(d[i] @ d[i]) or 1e-9
+            ax, ay = self.X[:, c0:c1] - px, self.Y[r0:r1, :] - py  # [1, w], [h, 1]
+            s = ax * dx + ay * dy
+            s /= L2
+            np.clip(s, 0.0, 1.0, out=s)  # projection onto the segment
+            ex, ey = ax - s * dx, ay - s * dy
+            dist2 = np.multiply(ex, ex, out=ex)
+            dist2 += np.multiply(ey, ey, out=ey)
+            rad = s * dr
+            rad += ra
+            rad *= rad
+            rad -= dist2
+            t = k * np.sqrt(np.maximum(rad, 0.0, out=rad), out=rad)
             view = out[r0 - R0:r1 - R0, c0 - C0:c1 - C0]
             np.maximum(view, t, out=view)
         return slice(R0, R1), slice(C0, C1), out
@@ -228,19 +257,28 @@ class ItemBuilder:
         # so distances to the outline equal the full patch's: hems and chips stay cheap on big patches.
         c0, r0 = (max(0, int(np.floor(v)) - 1) for v in pts.min(0))
         c1, r1 = min(self.w, int(np.ceil(pts[:, 0].max())) + 2), min(self.h, int(np.ceil(pts[:, 1].max())) + 2)
-        prof = np.zeros((self.h, self.w), np.float32)
-        if c1 > c0 and r1 > r0:
-            mask = np.zeros((r1 - r0, c1 - c0), np.uint8)
-            shifted = np.round((pts - (c0, r0)) * 16).astype(np.int32)
-            cv2.fillPoly(mask, [shifted], 1, lineType=cv2.LINE_8, shift=4)
+        if c1 <= c0 or r1 <= r0:
+            t = np.zeros((self.h, self.w), np.float32) * thickness
+            return self.add(material, t) if material else t.astype(np.float32)
+        mask = np.zeros((r1 - r0, c1 - c0), np.uint8)
+        shifted = np.round((pts - (c0, r0)) * 16).astype(np.int32)
+        cv2.fillPoly(mask, [shifted], 1, lineType=cv2.LINE_8, shift=4)
+        if round_cm > 0 and mask.any():
+            # bevel sqrt(1 - e^2), e = 1 - min(d / r, 1), with d the distance to the outline: in place
+            win = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+            win /= round_cm * self.ppc
+            np.subtract(1.0, np.minimum(win, 1.0, out=win), out=win)
+            np.subtract(1.0, np.multiply(win, win, out=win), out=win)
+            np.sqrt(np.maximum(win, 0.0, out=win), out=win)
+            win *= mask
+        else:
             win = mask.astype(np.float32)
-            if round_cm > 0 and mask.any():
-                d = cv2.distanceTransform(mask, cv2.DIST_L2, 3) / (round_cm * self.ppc)
-                e = 1.0 - np.minimum(d, 1.0)
-                win = np.sqrt(np.maximum(1.0 - e * e, 0.0)) * mask
-            prof[r0:r1, c0:c1] = win
-        t = prof * thickness
-        return self.add(material, t) if material else t.astype(np.float32)
+        # profile x thickness on the window only (zero outside it): the same products as on the patch,
+        # rounded to float32 as add() would
+        rows, cols = slice(r0, r1), slice(c0, c1)
+        if np.ndim(thickness):
+            thickness = np.broadcast_to(thickness, (self.h, self.w))[rows, cols]
+        return self._stamp(material, (rows, cols, np.multiply(win, thickness, out=win)))
 
     def rect(self, material: str | None, x: float, y: float, w: float, h: float, thickness, round_cm: float = 0.0,
              angle_deg: float = 0.0) -> np.ndarray:
@@ -357,8 +395,9 @@ class ItemBuilder:
         folded garment or hide become the soft wavy edges of cloth."""
         dx = (self.smooth_noise(rng, cell_cm, -1.0, 1.0) * amplitude_cm * self.ppc).astype(np.float32)
         dy = (self.smooth_noise(rng, cell_cm, -1.0, 1.0) * amplitude_cm * self.ppc).astype(np.float32)
-        gx, gy = np.meshgrid(np.arange(self.w, dtype=np.float32), np.arange(self.h, dtype=np.float32))
-        return cv2.remap(np.ascontiguousarray(thickness, np.float32), gx + dx, gy + dy, cv2.INTER_LINEAR,
+        dx += np.arange(self.w, dtype=np.float32)[None, :]  # the sampling grid, by broadcasting
+        dy += np.arange(self.h, dtype=np.float32)[:, None]
+        return cv2.remap(np.ascontiguousarray(thickness, np.float32), dx, dy, cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
 
     def wrinkles(self, rng: np.random.Generator, cell_cm: float, sharpness: float = 3.0) -> np.ndarray:
