@@ -9,7 +9,8 @@ a TIFF or DICOM is read), so ``data``, ``xray``, ``runtime``, ``station``, ``eva
 - ``image_header``: header-only size reading, the decompression-bomb guard
 - ``errors``: ``ImageReadError`` (a file that cannot be read), ``DatasetError`` and ``Problem``
   (a dataset record that fails validation)
-- ``letterbox``: ``letterbox`` and the box mappings, the one implementation (DESIGN.md, "The ONNX model")
+- ``letterbox``: ``letterbox``, ``letterbox_shape`` and the box mappings, the one implementation
+  (DESIGN.md, "The ONNX model")
 - ``colour``: ``encode_dual_energy``, raw dual energy -> the model's 3-channel 8-bit input, and the
   colour bands it reads (``colour_bands.json``, derived by ``wildxray.xray.colour_bands``)
 - ``atomic_write``: ``atomic_write_bytes``, a file no reader ever sees half of

@@ -20,6 +20,13 @@ def letterbox_ratio(height: int, width: int, size: int) -> float:
     return size / max(height, width)
 
 
+def letterbox_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """(height, width) in pixels of the scaled image inside the ``size x size`` canvas."""
+    r = letterbox_ratio(height, width, size)
+    # Round, then clamp: the longer side must land exactly on ``size``.
+    return min(size, max(1, int(round(height * r)))), min(size, max(1, int(round(width * r))))
+
+
 def letterbox(image: np.ndarray, size: int, pad_value: int = DEFAULT_PAD_VALUE,
               interpolation: int = cv2.INTER_LINEAR) -> tuple[np.ndarray, float]:
     """Letterbox an HxWxC uint8 image to ``size x size`` (top-left placement).
@@ -32,9 +39,7 @@ def letterbox(image: np.ndarray, size: int, pad_value: int = DEFAULT_PAD_VALUE,
         raise ValueError(f"letterbox expects HxWxC, got shape {image.shape}")
     h, w, c = image.shape
     r = letterbox_ratio(h, w, size)
-    # Round, then clamp: the longer side must land exactly on ``size``.
-    new_w = min(size, max(1, int(round(w * r))))
-    new_h = min(size, max(1, int(round(h * r))))
+    new_h, new_w = letterbox_shape(h, w, size)
     if (new_h, new_w) != (h, w):
         resized = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
         if resized.ndim == 2:  # cv2 drops a singleton channel axis

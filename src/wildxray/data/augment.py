@@ -111,6 +111,12 @@ PRESETS: dict[str, Callable[[int], list[A.BasicTransform]]] = {
 }
 
 
+def border_fill(preset: str, pad_value: int = DEFAULT_PAD_VALUE) -> int:
+    """The value a preset gives pixels it brings in from outside the image (``data.mosaic`` fills
+    its empty quadrant corners with it): an empty belt for ``xray``, else the padding value."""
+    return XRAY_EMPTY_FILL if preset == "xray" else pad_value
+
+
 class DetectionTransform:
     """One preset at one input size; see the module docstring for the contract."""
 
@@ -121,6 +127,7 @@ class DetectionTransform:
         if size <= 0:
             raise ValueError(f"size must be positive, got {size}")
         self.preset, self.size, self.train, self.pad_value = preset, size, train, pad_value
+        self.fill = border_fill(preset, pad_value)
         ops = PRESETS[preset](pad_value) if train else []
         self.compose: A.Compose | None = None
         if ops:

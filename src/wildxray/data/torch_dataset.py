@@ -5,6 +5,10 @@
 "image_id": int, "orig_size": (height, width) of the source image}``, plus ``"class_map": uint8
 [S, S]`` (bit c = label c) when the source gives the image's masks. ``collate`` stacks images
 to uint8 [B, 3, S, S] and keeps targets as a list (M differs per image; a clean image has M = 0).
+
+With a ``mosaic`` (``data.mosaic``), an item becomes, with its probability, the mosaic of itself
+and three items drawn uniformly from the same source, before the transform; ``orig_size`` is then
+the mosaic's (S, S).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
 
+from wildxray.data.mosaic import TILES, Mosaic
 from wildxray.types import Target
 
 TransformFn = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -38,12 +43,16 @@ class DetectionDataset(Dataset):
     scheduling, so a resumed run sees exactly what the uninterrupted run would have seen. Call
     ``set_epoch`` before each epoch (DataLoader workers must not be persistent, or they keep the old
     epoch). Without ``seed``, each worker draws its own stream from torch's worker seed.
+    The mosaic draws (whether, which partners, where) come from a generator of their own, so a
+    mosaic of probability 0 leaves every item exactly as it is without one.
     """
 
-    def __init__(self, source: DetectionSource, transform: TransformFn, seed: int | None = None):
+    def __init__(self, source: DetectionSource, transform: TransformFn, seed: int | None = None,
+                 mosaic: Mosaic | None = None):
         self.source = source
         self.transform = transform
         self.seed = seed
+        self.mosaic = mosaic
         self.epoch = 0
         self._seeded_for: tuple[int, int] | None = None
 
@@ -59,6 +68,11 @@ class DetectionDataset(Dataset):
         else:
             self._seed_item(index)
         image, target = self.source[index]
+        if self.mosaic is not None:
+            rng = self._mosaic_rng(index)
+            if self.mosaic.wanted(rng):
+                partners = rng.integers(0, len(self.source), size=TILES - 1)
+                image, target = self.mosaic([(image, target)] + [self.source[int(j)] for j in partners], rng)
         class_map = None
         if target.class_map is not None and hasattr(self.transform, "transform_with_map"):
             canvas, boxes, labels, class_map = self.transform.transform_with_map(
@@ -75,6 +89,12 @@ class DetectionDataset(Dataset):
         if class_map is not None:
             out["class_map"] = torch.from_numpy(np.ascontiguousarray(class_map))
         return tensor, out
+
+    def _mosaic_rng(self, index: int) -> np.random.Generator:
+        if self.seed is None:
+            return np.random.default_rng()  # fresh entropy per item: no worker repeats another's
+        # a child of the item's seed sequence: independent of the draws seeded from it in _seed_item
+        return np.random.default_rng(np.random.SeedSequence([self.seed, self.epoch, index]).spawn(1)[0])
 
     def _seed_item(self, index: int) -> None:
         item_seed = int(np.random.SeedSequence([self.seed, self.epoch, index]).generate_state(1)[0])

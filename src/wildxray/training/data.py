@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from wildxray.data.augment import build_transforms
 from wildxray.data.coco import CocoDataset, load_coco
+from wildxray.data.mosaic import build_mosaic
 from wildxray.data.torch_dataset import DetectionDataset, collate
 from wildxray.training.distributed import DistInfo
 
@@ -105,6 +106,7 @@ def build_loaders(
     size = int(cfg.input_size)
     train_tf = build_transforms(cfg.augment.preset, size, train=True)
     val_tf = build_transforms("none", size, train=False)
+    mosaic = build_mosaic(cfg.augment, size, train_tf.fill)  # None unless augment.mosaic_prob > 0
     workers = int(cfg.train.num_workers)
     # Not persistent: each epoch's workers must receive the dataset or stream with its new epoch.
     common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=False)
@@ -113,14 +115,15 @@ def build_loaders(
         from wildxray.xray.stream import SyntheticStream
 
         # the training stream alone is randomised (data.randomise): the validation set keeps the profile
-        stream = SyntheticStream(training_synth_config(cfg.data), seed=int(cfg.seed), transform=train_tf)
+        stream = SyntheticStream(training_synth_config(cfg.data), seed=int(cfg.seed), transform=train_tf,
+                                 mosaic=mosaic)
         stream.prepare()  # before the workers fork: they share the physics instead of rebuilding it each epoch
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size), **common)
         epoch_setter = stream
     else:
         train_source = presized_train_source(cfg, train_source, info)
-        dataset = DetectionDataset(train_source, train_tf, seed=int(cfg.seed))
+        dataset = DetectionDataset(train_source, train_tf, seed=int(cfg.seed), mosaic=mosaic)
         if cfg.train.get("class_balanced"):
             from wildxray.data.sampler import RepeatFactorSampler
 

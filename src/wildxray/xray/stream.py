@@ -4,10 +4,16 @@ Each (rank, worker) pair draws from its own ``numpy.random.SeedSequence([seed, r
 stream, so no two workers, ranks or epochs produce the same scans and a run is reproducible.
 ``set_epoch`` must be called before each epoch's iterator is made (DataLoader workers must not be
 persistent, so they receive the new epoch).
+
+With a ``mosaic`` (``data.mosaic``), a scan becomes, with its probability, the mosaic of itself and
+three of the last ``MOSAIC_BUFFER`` scans of the same worker (an endless stream has no index to
+draw partners from); the first three scans of each worker's epoch pass as they are. The mosaic
+draws from a generator of its own, so the scans themselves are those of a stream without it.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Callable, Iterator
 
 import numpy as np
@@ -15,7 +21,12 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from wildxray.data.masks import class_map_from_masks
+from wildxray.data.mosaic import TILES, Mosaic
+from wildxray.types import Target
 from wildxray.xray.synth import ScanSynthesizer
+
+#: Scans a worker keeps to mix into mosaics: partners are drawn from the last few, as the stream is endless.
+MOSAIC_BUFFER = 8
 
 Transform = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -44,10 +55,14 @@ class SyntheticStream(IterableDataset):
     a ``DetectionTransform`` (which has ``transform_with_map``) also carries the class map.
     """
 
-    def __init__(self, cfg: Any, seed: int, transform: Transform | None = None):
+    def __init__(self, cfg: Any, seed: int, transform: Transform | None = None, mosaic: Mosaic | None = None):
+        if mosaic is not None and transform is None:
+            raise ValueError("a mosaic stream needs a transform to the mosaic's size: its scans and "
+                             "its mosaics must come out at one size")
         self.cfg = cfg
         self.seed = int(seed)
         self.transform = transform
+        self.mosaic = mosaic
         self.epoch = 0
         self._synth = None
 
@@ -74,6 +89,8 @@ class SyntheticStream(IterableDataset):
     def __iter__(self) -> Iterator[tuple[torch.Tensor, dict]]:
         rank, world, worker, workers = stream_identity()
         rng = stream_rng(self.seed, rank, worker, self.epoch)
+        mosaic_rng = rng.spawn(1)[0]  # spawning leaves rng's own draws, and so the scans, unchanged
+        recent: deque[tuple[np.ndarray, Target]] = deque(maxlen=MOSAIC_BUFFER)
         synth = self.synthesizer()
         stride = world * workers
         # image ids stay unique across epochs (1e9 per epoch is far beyond any epoch length)
@@ -83,6 +100,9 @@ class SyntheticStream(IterableDataset):
             image, boxes, labels = scan.image, scan.target.boxes, scan.target.labels
             h, w = image.shape[:2]
             class_map = class_map_from_masks(scan.masks, labels, h, w)
+            if self.mosaic is not None:
+                image, boxes, labels, class_map = self._maybe_mosaic(
+                    (image, Target(boxes, labels, index, class_map=class_map)), recent, mosaic_rng)
             if hasattr(self.transform, "transform_with_map"):
                 image, boxes, labels, class_map = self.transform.transform_with_map(image, boxes, labels, class_map)
             elif self.transform is not None:
@@ -97,3 +117,14 @@ class SyntheticStream(IterableDataset):
                 target["class_map"] = torch.from_numpy(np.ascontiguousarray(class_map))
             yield torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).contiguous(), target
             index += stride
+
+    def _maybe_mosaic(
+        self, sample: tuple[np.ndarray, Target], recent: deque, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """``sample``, or its mosaic with three of ``recent`` (distinct scans); ``sample`` joins ``recent``."""
+        image, target = sample
+        if len(recent) >= TILES - 1 and self.mosaic.wanted(rng):
+            picks = rng.choice(len(recent), size=TILES - 1, replace=False)
+            image, target = self.mosaic([sample] + [recent[int(i)] for i in picks], rng)
+        recent.append(sample)
+        return image, target.boxes, target.labels, target.class_map

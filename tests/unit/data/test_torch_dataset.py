@@ -84,3 +84,55 @@ def test_seeded_items_depend_on_epoch_and_index_not_on_workers() -> None:
     assert in_process == in_workers
     dataset.set_epoch(1)
     assert _draw(dataset, 2) != in_process
+
+
+class _Numbered:
+    """Item i: a 60 x 90 empty belt with one box of label i % 6 over a rectangle, and its class map."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i: int):
+        image = np.full((60, 90, 3), 255, np.uint8)
+        image[15:45, 20:70] = (10 * i, 100, 200)
+        class_map = np.zeros((60, 90), np.uint8)
+        class_map[15:45, 20:70] = 1 << (i % 6)
+        return image, Target(np.array([[20, 15, 70, 45]]), np.array([i % 6]), image_id=i, class_map=class_map)
+
+
+def _items(dataset: DetectionDataset) -> list[tuple[bytes, dict]]:
+    return [(img.numpy().tobytes(), {k: (v.numpy().tobytes() if torch.is_tensor(v) else v) for k, v in t.items()})
+            for img, t in (dataset[i] for i in range(len(dataset)))]
+
+
+def test_a_mosaic_of_probability_zero_changes_no_byte() -> None:
+    from wildxray.data.mosaic import Mosaic, MosaicSettings
+
+    transform = build_transforms("xray", 64, train=True)
+    plain = DetectionDataset(_Numbered(6), transform, seed=5)
+    zero = DetectionDataset(_Numbered(6), transform, seed=5, mosaic=Mosaic(MosaicSettings(prob=0.0), 64, 255))
+    assert _items(zero) == _items(plain)
+
+
+def test_mosaic_items_mix_the_source_and_repeat_per_seed_and_epoch() -> None:
+    from wildxray.data.mosaic import Mosaic, MosaicSettings
+
+    mosaic = Mosaic(MosaicSettings(prob=1.0), 64, 255)
+    dataset = DetectionDataset(_Numbered(12), build_transforms("xray", 64, train=True), seed=5, mosaic=mosaic)
+    first = _items(dataset)
+    image, target = dataset[3]
+    assert image.shape == (3, 64, 64) and target["image_id"] == 3 and target["orig_size"] == (64, 64)
+    assert "class_map" in target and target["class_map"].shape == (64, 64)
+    labels = [dataset[i][1]["labels"].tolist() for i in range(12)]
+    assert any(len(set(ls)) > 1 for ls in labels)  # boxes of other items came in
+    for (_, t), ls in zip((dataset[i] for i in range(12)), labels):  # every kept box has its class's pixels
+        for box, label in zip(t["boxes"].numpy(), ls):
+            x0, y0, x1, y1 = np.floor(box[:2]).astype(int).tolist() + np.ceil(box[2:]).astype(int).tolist()
+            assert ((t["class_map"].numpy()[y0:y1, x0:x1] >> label) & 1).any()
+    assert _items(DetectionDataset(_Numbered(12), build_transforms("xray", 64, train=True), seed=5,
+                                   mosaic=mosaic)) == first
+    dataset.set_epoch(1)
+    assert _items(dataset) != first
