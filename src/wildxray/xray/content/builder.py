@@ -127,8 +127,9 @@ class ItemBuilder:
     def _stamp(self, material: str | None, patch: tuple[slice, slice, np.ndarray] | None) -> np.ndarray:
         """The full-patch map of a solid computed on its window (``*_patch``), added to
         ``material`` (if any) on that window only."""
-        if patch is None:
-            return self.add(material, 0.0) if material else np.zeros((self.h, self.w), np.float32)
+        if patch is None:  # nothing inside the patch: a zero map, writable as every returned map is
+            out = np.zeros((self.h, self.w), np.float32)
+            return self.add(material, out) if material else out
         if material:
             return self._add_window(material, *patch)
         out = np.zeros((self.h, self.w), np.float32)
@@ -258,8 +259,7 @@ class ItemBuilder:
         c0, r0 = (max(0, int(np.floor(v)) - 1) for v in pts.min(0))
         c1, r1 = min(self.w, int(np.ceil(pts[:, 0].max())) + 2), min(self.h, int(np.ceil(pts[:, 1].max())) + 2)
         if c1 <= c0 or r1 <= r0:
-            t = np.zeros((self.h, self.w), np.float32) * thickness
-            return self.add(material, t) if material else t.astype(np.float32)
+            return self._stamp(material, None)
         mask = np.zeros((r1 - r0, c1 - c0), np.uint8)
         shifted = np.round((pts - (c0, r0)) * 16).astype(np.int32)
         cv2.fillPoly(mask, [shifted], 1, lineType=cv2.LINE_8, shift=4)
