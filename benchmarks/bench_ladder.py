@@ -1,8 +1,9 @@
 """A learnability ladder: can the detector learn the simulator's classes, and what makes it hard?
 
-The same model (``model=default``, random init) and recipe train from scratch for the same budget
-of CPU time (``train.time_limit_clock=cpu``, one torch thread, scans synthesised in the process) on
-the endless synthetic stream of three scenes, one rung each, all three at once:
+The same model (``--model``: ``default``, random init, or ``lite0``, from ImageNet) and recipe train
+for the same budget of CPU time (``train.time_limit_clock=cpu``, one torch thread, scans synthesised
+in the process) on the endless synthetic stream of three scenes, one rung each, all three at once
+(``--sequential``: one after another, one process's memory at a time):
 
 - ``isolated``: contraband alone in its parcel (no clutter, no decoys, no concealment: the issue's
   "easy" set, ``content.clutter=[0,0] content.decoy_probability=0.0 content.conceal_probability=0.0``);
@@ -17,6 +18,7 @@ one score threshold (rows: true class; columns: predicted class, or "missed").
     .venv/bin/python benchmarks/bench_ladder.py                 # 3 x 30 CPU-minutes -> benchmarks/results/ladder.md
     .venv/bin/python benchmarks/bench_ladder.py --minutes 5     # a shorter ladder
     .venv/bin/python benchmarks/bench_ladder.py --quick         # smoke run, ~1-2 min (meaningless figures)
+    .venv/bin/python benchmarks/bench_ladder.py --model lite0 --sequential   # the shipped architecture
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
     "full": ("full default scene", []),
 }
 QUICK_IMAGE = ["image.width=192", "image.height=144"]
+#: how each model config initialises its backbone (for the report)
+INIT = {"default": "random init", "small": "random init", "lite0": "ImageNet-pretrained EfficientNet-Lite0"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("--minutes", type=float, default=30.0, help="CPU minutes of training per rung (default 30)")
     p.add_argument("--rungs", nargs="*", default=list(RUNGS), choices=list(RUNGS))
+    p.add_argument("--model", default="default",
+                   help="model config (configs/model/), with its own init: random for default, ImageNet for lite0")
+    p.add_argument("--sequential", action="store_true",
+                   help="train the rungs one after another (one process's memory at a time) instead of at once")
     p.add_argument("--test-scans", type=int, default=200, help="held-out scans per rung")
     p.add_argument("--size", type=int, default=416, help="input size")
     p.add_argument("--batch", type=int, default=16)
@@ -90,14 +98,20 @@ def test_sets(args: argparse.Namespace) -> dict[str, Path]:
 def train_command(rung: str, args: argparse.Namespace) -> list[str]:
     synth = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
     quick = ["train=smoke"] if args.quick else []
-    return _wildxray("train", "model=default", *quick,
+    return _wildxray("train", f"model={args.model}", *quick,
                      *(f"data.synth.{o}" for o in synth),  # the rung's synth overrides, on the run's data.synth
                      *recipe_overrides(args, args.work / "runs" / rung))
 
 
 def train_all(args: argparse.Namespace) -> dict[str, float]:
-    """Train every rung at once, at equal CPU time (``equal_cpu``); returns the wall minutes of each."""
-    wall = train_side_by_side({r: train_command(r, args) for r in args.rungs}, args.work / "runs", "bench_ladder")
+    """Train every rung at equal CPU time (``equal_cpu``), all at once or ``--sequential``; returns the
+    wall minutes of each."""
+    commands = {r: train_command(r, args) for r in args.rungs}
+    runs = args.work / "runs"
+    if args.sequential:
+        wall = {r: train_side_by_side({r: cmd}, runs, "bench_ladder")[r] for r, cmd in commands.items()}
+    else:
+        wall = train_side_by_side(commands, runs, "bench_ladder")
     return {r: s / 60 for r, s in wall.items()}
 
 
@@ -147,10 +161,12 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
     lines = [
         "# Learnability ladder: the same model and recipe on three scenes",
         "",
-        f"Each rung: `model=default` from random init, {args.minutes:g} CPU-minutes of its own process (one torch "
+        f"Each rung: `model={args.model}` ({INIT.get(args.model, 'its configured init')}), {args.minutes:g} "
+        "CPU-minutes of its own process (one torch "
         f"thread, scans synthesised in the process) on the synthetic stream of its scene (generator `{generator}`), "
         f"{args.size} px, batch {args.batch}, AdamW lr {args.lr:g}, {args.warmup} warm-up steps then cosine, EMA; "
-        "the rungs trained at the same time. Each scored on its own held-out scans of the same scene through the "
+        f"the rungs trained {'one after another' if args.sequential else 'at the same time'}. "
+        "Each scored on its own held-out scans of the same scene through the "
         "exported ONNX model. Class-agnostic: every box and detection relabelled as one class.",
         "",
         "| rung | steps | held-out scans (boxes) | mAP50 | mAP50-95 | class-agnostic mAP50 | class-agnostic mAP50-95 |",
@@ -169,7 +185,7 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
                   confusion_markdown(np.array(s["confusion"]), s["classes"])]
     if args.quick:
         lines += ["", "**Smoke run (--quick): tiny scans, seconds of training; these figures mean nothing.**"]
-    elif min(steps.values()) < 1000:  # the default model needs thousands of steps to find anything
+    elif args.model == "default" and min(steps.values()) < 1000:  # from random init it needs thousands of steps
         lines += ["", f"**Only {min(steps.values())} optimiser steps per rung: a smoke figure, not a measurement "
                       "of learnability.**"]
     return write_report(lines, args.out, "bench_ladder.py", {k: 60 * v for k, v in wall.items()}, sys.argv[1:])
