@@ -1,5 +1,5 @@
 """The composition root of evaluation: COCO mAP + parcel metrics + FROC + confusion matrix +
-galleries for one model and one test set, and the files they go to (``metrics.json``,
+recall by box attribute + galleries for one model and one test set, and the files they go to (``metrics.json``,
 ``report.html``).
 
 Operating thresholds come, in order, from the caller, the model card's ``operating_point``, or
@@ -24,7 +24,7 @@ from wildxray.evaluation.coco_metrics import coco_map
 from wildxray.evaluation.froc import DEFAULT_FP_RATES, froc
 from wildxray.evaluation.gallery import ImageLoader, build_gallery
 from wildxray.evaluation.inference import predict_dataset
-from wildxray.evaluation.matching import confusion_matrix
+from wildxray.evaluation.matching import confusion_matrix, recall_by_attribute
 from wildxray.evaluation.parcel_metrics import DEFAULT_TARGET_FARS, parcel_metrics, per_scanner_metrics
 from wildxray.evaluation.records import records_from_coco
 from wildxray.evaluation.report import write_report
@@ -97,6 +97,7 @@ def evaluate(
         card=dict(card) if card is not None else None,
         parcel_score_source=decided_on,
         parcel_by_source=by_source if len(by_source) > 1 else {},
+        recall_by_attribute=recall_by_attribute(records, class_names, thr),
     )
 
 

@@ -74,29 +74,76 @@ def confusion_matrix(
     an unmatched detection at [background, predicted class] (false box).
     """
     c = len(class_names)
-    t_vec = threshold_vector(class_names, thresholds)
     cm = np.zeros((c + 1, c + 1), np.int64)
     for rec in records:
-        det = rec.detections
-        keep = det.scores.astype(np.float64) >= t_vec[det.labels] if len(det) else np.zeros(0, bool)
-        d_boxes, d_labels = det.boxes[keep], det.labels[keep]
-        g_boxes, g_labels = rec.target.boxes, rec.target.labels
-        ious = box_iou(d_boxes, g_boxes)  # [K, M]
-        used_d = np.zeros(len(d_labels), bool)
-        used_g = np.zeros(len(g_labels), bool)
-        for flat in np.argsort(-ious, axis=None, kind="stable"):
-            di, gi = np.unravel_index(flat, ious.shape)
-            if ious[di, gi] < iou:
-                break
-            if used_d[di] or used_g[gi]:
-                continue
-            used_d[di] = used_g[gi] = True
-            cm[g_labels[gi], d_labels[di]] += 1
-        for gi in np.flatnonzero(~used_g):
-            cm[g_labels[gi], c] += 1
-        for di in np.flatnonzero(~used_d):
+        d_labels, g_labels, gt_to_det = _operating_pairs(rec, class_names, thresholds, iou)
+        for gi, di in enumerate(gt_to_det):
+            cm[g_labels[gi], c if di < 0 else d_labels[di]] += 1
+        for di in np.setdiff1d(np.arange(len(d_labels)), gt_to_det):
             cm[c, d_labels[di]] += 1
     return cm
+
+
+def _operating_pairs(
+    rec: ParcelRecord, class_names: Sequence[str], thresholds: dict[str, float], iou: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(kept detection labels [K'], ground-truth labels [M], int64 [M]: the kept detection each
+    ground-truth box is paired with, or -1).
+
+    Only detections at or above their class threshold are kept; pairs are matched class-agnostic,
+    greedily by descending IoU (>= ``iou``), each box used once.
+    """
+    det = rec.detections
+    t_vec = threshold_vector(class_names, thresholds)
+    keep = det.scores.astype(np.float64) >= t_vec[det.labels] if len(det) else np.zeros(0, bool)
+    d_boxes, d_labels = det.boxes[keep], det.labels[keep]
+    g_labels = rec.target.labels
+    ious = box_iou(d_boxes, rec.target.boxes)  # [K', M]
+    used_d = np.zeros(len(d_labels), bool)
+    gt_to_det = np.full(len(g_labels), -1, np.int64)
+    for flat in np.argsort(-ious, axis=None, kind="stable"):
+        di, gi = np.unravel_index(flat, ious.shape)
+        if ious[di, gi] < iou:
+            break
+        if used_d[di] or gt_to_det[gi] >= 0:
+            continue
+        used_d[di] = True
+        gt_to_det[gi] = di
+    return d_labels, g_labels, gt_to_det
+
+
+def recall_by_attribute(
+    records: Sequence[ParcelRecord],
+    class_names: Sequence[str],
+    thresholds: dict[str, float],
+    iou: float = MATCH_IOU,
+) -> dict[str, dict[str, dict[str, float | int]]]:
+    """Box recall at the operating thresholds, broken down by each box attribute the annotations
+    carry (``Target.meta["box_attributes"]``: the simulator's ``form`` and ``concealment``).
+
+    ``{attribute: {value: {"boxes", "found", "found_other_class", "recall"}}}``, values sorted.
+    The pairing is the confusion matrix's, so ``found`` is its diagonal cell and
+    ``found_other_class`` the rest of its row but "background" (missed), summed over the value's boxes.
+    Empty when no box has attributes.
+    """
+    counts: dict[str, dict[str, list[int]]] = {}
+    for rec in records:
+        attrs = rec.target.meta.get("box_attributes") or []
+        if not attrs:
+            continue
+        d_labels, g_labels, gt_to_det = _operating_pairs(rec, class_names, thresholds, iou)
+        for gi, di in enumerate(gt_to_det):
+            same = di >= 0 and d_labels[di] == g_labels[gi]
+            for key, value in attrs[gi].items():
+                cell = counts.setdefault(key, {}).setdefault(value, [0, 0, 0])
+                cell[0] += 1
+                cell[1] += int(same)
+                cell[2] += int(di >= 0 and not same)
+    return {
+        key: {v: {"boxes": n, "found": f, "found_other_class": o, "recall": f / n}
+              for v, (n, f, o) in sorted(values.items())}
+        for key, values in sorted(counts.items())
+    }
 
 
 def detection_flags(
@@ -116,4 +163,4 @@ def detection_flags(
     return out
 
 
-__all__ = ["MATCH_IOU", "box_iou", "confusion_matrix", "detection_flags", "match_detections"]
+__all__ = ["MATCH_IOU", "box_iou", "confusion_matrix", "detection_flags", "match_detections", "recall_by_attribute"]

@@ -51,10 +51,22 @@ def check_categories(gt_coco: Mapping, class_names: Sequence[str], source: str =
         )
 
 
+#: COCO's own annotation keys; any other key with a text value (the simulator's ``form`` and
+#: ``concealment``, a user's own tags) is a box attribute that recall can be broken down by.
+COCO_ANNOTATION_KEYS = frozenset({"id", "image_id", "category_id", "bbox", "area", "iscrowd", "segmentation"})
+
+
+def box_attributes(ann: Mapping) -> dict[str, str]:
+    """The text-valued, non-COCO fields of one annotation (``None`` reads as "none")."""
+    return {k: ("none" if v is None else v) for k, v in ann.items()
+            if k not in COCO_ANNOTATION_KEYS and (v is None or isinstance(v, str))}
+
+
 def targets_from_coco(gt_coco: Mapping, class_names: Sequence[str], source: str = "annotations") -> dict[int, Target]:
     """Ground truth per image id from a COCO dict (``bbox`` xywh -> xyxy, category id - 1 -> label).
 
-    ``iscrowd`` annotations are skipped (COCO's "ignore" regions carry no parcel label).
+    ``iscrowd`` annotations are skipped (COCO's "ignore" regions carry no parcel label). Each box's
+    attributes (``box_attributes``) go, in box order, to ``meta["box_attributes"]``.
     Raises ValueError naming the record for an unknown image id or category.
     """
     check_categories(gt_coco, class_names, source)
@@ -82,6 +94,7 @@ def targets_from_coco(gt_coco: Mapping, class_names: Sequence[str], source: str 
             box = [min(max(box[0], 0.0), wd), min(max(box[1], 0.0), ht), min(max(box[2], 0.0), wd), min(max(box[3], 0.0), ht)]
         boxes[iid].append(box)
         labels[iid].append(cid - 1)
+        meta[iid].setdefault("box_attributes", []).append(box_attributes(ann))
     return {
         iid: Target(np.asarray(boxes[iid], np.float32).reshape(-1, 4), np.asarray(labels[iid], np.int64), iid, meta[iid])
         for iid in boxes

@@ -212,6 +212,24 @@ def _galleries(result: EvalResult) -> str:
     return "".join(parts)
 
 
+def _attribute_tables(result: EvalResult) -> str:
+    """Box recall per annotation attribute (the simulator's ``form`` and ``concealment``)."""
+    if not result.recall_by_attribute:
+        return ""
+    parts = ["<h2>Recall by box attribute</h2>",
+             "<p>Ground-truth boxes found by a detection of their own class at or above its threshold "
+             "(IoU ≥ 0.5, the confusion matrix's pairing), by each attribute the annotations carry.</p>"]
+    head = ("<tr><th class='name'>{}</th><th>boxes</th><th>found</th><th>found as another class</th>"
+            "<th>recall</th></tr>")
+    for key, values in result.recall_by_attribute.items():
+        rows = "".join(
+            f'<tr><td class="name">{_e(v)}</td><td>{c["boxes"]}</td><td>{c["found"]}</td>'
+            f'<td>{c["found_other_class"]}</td>{_cell(f"recall/{key}/{v}", c["recall"])}</tr>'
+            for v, c in values.items())
+        parts.append(f"<h3>{_e(key)}</h3><table>{head.format(_e(key))}{rows}</table>")
+    return "".join(parts)
+
+
 def render_report(result: EvalResult, card: Mapping | None = None) -> str:
     """The report as an HTML string."""
     card = card if card is not None else result.card
@@ -239,6 +257,7 @@ def render_report(result: EvalResult, card: Mapping | None = None) -> str:
         "<h2>Confusion matrix</h2>",
         "<p>Detections at or above their class threshold, matched to ground truth at IoU ≥ 0.5.</p>",
         _confusion_table(result), _img(plots.confusion_png(result.confusion, cm_labels), "image/png", "confusion matrix"),
+        _attribute_tables(result),
         "<h2>Galleries</h2>",
         "<p>White: ground truth. Coloured: detections (thick: classes that raised the alarm).</p>",
         _galleries(result),

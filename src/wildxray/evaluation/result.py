@@ -44,6 +44,8 @@ class EvalResult:
     card: dict | None = None
     parcel_score_source: str = "boxes"  # what ``parcel`` scored: box scores or the parcel head
     parcel_by_source: dict[str, ParcelMetrics] = field(default_factory=dict)  # both, when the model has a head
+    # box recall by annotation attribute (matching.recall_by_attribute); empty without attributes
+    recall_by_attribute: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def headline_point(self):
         """The detection-rate-at-FAR entry used for the headline (1 %, else the first)."""
@@ -93,6 +95,7 @@ class EvalResult:
             "per_scanner": {k: v.to_dict() for k, v in self.per_scanner.items()},
             "froc": self.froc.to_dict(),
             "confusion_matrix": {"labels": [*self.class_names, "background"], "rows_gt_cols_pred": self.confusion.tolist()},
+            "recall_by_attribute": self.recall_by_attribute,
             "bootstrap": {"replicates": self.n_bootstrap, "seed": self.seed, "level": 0.95, "stratified": True},
             "gallery": [
                 {"kind": g.kind, "image_id": g.image_id, "file_name": g.file_name, "parcel_score": g.parcel_score}

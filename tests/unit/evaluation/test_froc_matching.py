@@ -76,3 +76,43 @@ def test_froc_intervals_contain_the_point_and_narrow():
     ws = small.operating_sensitivity.ci_high - small.operating_sensitivity.ci_low
     wl = large.operating_sensitivity.ci_high - large.operating_sensitivity.ci_low
     assert wl < 0.6 * ws
+
+
+def _coco_with_forms():
+    """Three images: a tusk found as ivory, a horn found as scales, a horn missed; ``concealment``
+    null on one box (read as "none"), a numeric field that is not an attribute."""
+    box = [0.0, 0.0, 10.0, 10.0]
+    return {
+        "images": [{"id": i, "file_name": f"{i}.png", "width": 100, "height": 100} for i in (1, 2, 3)],
+        "categories": [{"id": i + 1, "name": n} for i, n in enumerate(NAMES)],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": box, "area": 100, "iscrowd": 0,
+             "form": "ivory/tusk", "concealment": None, "density": 1.9},
+            {"id": 2, "image_id": 2, "category_id": 2, "bbox": box, "area": 100, "iscrowd": 0,
+             "form": "horn/whole", "concealment": "foil"},
+            {"id": 3, "image_id": 3, "category_id": 2, "bbox": box, "area": 100, "iscrowd": 0,
+             "form": "horn/whole", "concealment": "foil"},
+        ],
+    }
+
+
+def test_recall_by_attribute_follows_the_confusion_pairing():
+    from wildxray.evaluation.matching import recall_by_attribute
+    from wildxray.evaluation.records import records_from_coco
+
+    d = lambda label, score: Detections([[0, 0, 10, 10]], [score], [label])  # noqa: E731
+    preds = {1: d(0, 0.9), 2: d(2, 0.8), 3: d(1, 0.4)}  # image 3's horn is below its 0.5 threshold
+    recs = records_from_coco(_coco_with_forms(), preds, NAMES)
+    got = recall_by_attribute(recs, NAMES, HALF)
+    assert set(got) == {"form", "concealment"}  # "density" is a number, not an attribute
+    assert got["form"]["ivory/tusk"] == {"boxes": 1, "found": 1, "found_other_class": 0, "recall": 1.0}
+    assert got["form"]["horn/whole"] == {"boxes": 2, "found": 0, "found_other_class": 1, "recall": 0.0}
+    assert got["concealment"]["none"]["found"] == 1 and got["concealment"]["foil"]["boxes"] == 2
+    cm = confusion_matrix(recs, NAMES, HALF)
+    assert cm[1, 2] == got["form"]["horn/whole"]["found_other_class"] and cm[1, 3] == 1  # one horn missed
+
+
+def test_recall_by_attribute_is_empty_without_attributes():
+    from wildxray.evaluation.matching import recall_by_attribute
+
+    assert recall_by_attribute([record(1, [0], [0.9], [0])], NAMES, HALF) == {}

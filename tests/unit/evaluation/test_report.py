@@ -1,5 +1,5 @@
 """The HTML report: self-contained (no URL, inline images, no script), numbers equal the metrics
-API's, per-scanner tables with two scanners, text escaped."""
+API's (recall by box attribute included), per-scanner tables with two scanners, text escaped."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def make_set(n: int = 60, seed: int = 0, scanners=("rapiscan",)):
         if i % 3 == 0:
             lab = int(rng.integers(0, 3))
             x = float(rng.integers(0, 50))
-            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": lab + 1, "bbox": [x, 10, 40, 30]})
+            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": lab + 1, "bbox": [x, 10, 40, 30],
+                         "form": f"{NAMES[lab]}/{'whole' if i % 2 else 'piece'}"})
             preds[i] = Detections([[x + rng.normal(0, 2), 10, x + 40, 40]], [rng.uniform(0.3, 1.0)], [lab])
         else:
             preds[i] = Detections([[60, 30, 90, 60]], [rng.uniform(0.0, 0.7)], [int(rng.integers(0, 3))])
@@ -119,6 +120,10 @@ def test_report_numbers_equal_the_metrics_api(result, tmp_path):
     for i, g in enumerate([*NAMES, "background"]):
         for j, q in enumerate([*NAMES, "background"]):
             assert int(p.cells[f"cm/{g}/{q}"][1]) == result.confusion[i, j]
+    forms = result.recall_by_attribute["form"]
+    assert sum(c["boxes"] for c in forms.values()) == len(make_set()[0]["annotations"])
+    for value, c in forms.items():
+        assert float(shown(f"recall/form/{value}")[0]) == c["recall"]
     assert p.cells["headline"][1] == result.headline()
     head = result.headline_point()
     assert head.target_far == 0.01 and f"{100 * head.detection_rate.value:.1f} %" in result.headline()
@@ -147,6 +152,7 @@ def test_metrics_json_matches_the_result(result, tmp_path):
     assert data["coco"]["mAP"] == result.coco["mAP"]
     assert data["headline"] == result.headline()
     assert sorted(data["per_scanner"]) == ["rapiscan", "smiths"]
+    assert data["recall_by_attribute"] == result.recall_by_attribute
     assert report.is_file()
     assert result.thresholds == CARD["operating_point"]["thresholds"]
     assert not any(isinstance(v, float) and math.isnan(v) for v in _walk(data))
