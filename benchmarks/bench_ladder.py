@@ -13,12 +13,14 @@ in the process) on the endless synthetic stream of three scenes, one rung each, 
 Each rung is scored on its own held-out scans of the same scene (``wildxray synth``, seeds far from
 the stream's) through the exported ONNX model (``wildxray export``; the station's letterbox and
 NMS): class-aware and class-agnostic COCO mAP50 and mAP50-95, and a confusion table at IoU 0.5 and
-one score threshold (rows: true class; columns: predicted class, or "missed").
+one score threshold (rows: true class; columns: predicted class, or "missed"), and the boxes
+found per object form (the simulator's ``form`` of each box) at that threshold.
 
     .venv/bin/python benchmarks/bench_ladder.py                 # 3 x 30 CPU-minutes -> benchmarks/results/ladder.md
     .venv/bin/python benchmarks/bench_ladder.py --minutes 5     # a shorter ladder
     .venv/bin/python benchmarks/bench_ladder.py --quick         # smoke run, ~1-2 min (meaningless figures)
     .venv/bin/python benchmarks/bench_ladder.py --model lite0 --sequential   # the shipped architecture
+    .venv/bin/python benchmarks/bench_ladder.py --score-only --score-thresh 0.1   # rescore the runs in --work
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--work", type=Path, default=REPO / "outputs" / "bench_ladder", help="data, runs, models")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "ladder.md")
     p.add_argument("--quick", action="store_true", help="smoke run: tiny scans, seconds of training")
+    p.add_argument("--score-only", action="store_true",
+                   help="score the runs already in --work again (e.g. at another --score-thresh): no synthesis, no training")
     return p
 
 
@@ -128,6 +132,8 @@ def score(onnx_path: Path, ann: Path, score_thresh: float) -> dict:
     from wildxray.evaluation.coco_metrics import coco_map
     from wildxray.evaluation.confusion import AGNOSTIC, class_agnostic, confusion_at
     from wildxray.evaluation.inference import predict_dataset
+    from wildxray.evaluation.matching import recall_by_attribute
+    from wildxray.evaluation.records import records_from_coco
     from wildxray.runtime.model_card import read_card
     from wildxray.runtime.session import OnnxDetector
 
@@ -137,10 +143,20 @@ def score(onnx_path: Path, ann: Path, score_thresh: float) -> dict:
     aware = coco_map(dataset.coco_dict, predictions, classes)
     agnostic = coco_map(*class_agnostic(dataset.coco_dict, predictions), AGNOSTIC)
     cm = confusion_at(dataset.coco_dict, predictions, classes, score_thresh)
-    return {"classes": classes, "mAP50": aware["mAP50"], "mAP50_95": aware["mAP"],
+    records = records_from_coco(dataset.coco_dict, predictions, classes)
+    by_form = recall_by_attribute(records, classes, {c: float(score_thresh) for c in classes}).get("form", {})
+    return {"classes": classes, "recall_by_form": by_form, "mAP50": aware["mAP50"], "mAP50_95": aware["mAP"],
             "agnostic_mAP50": agnostic["mAP50"], "agnostic_mAP50_95": agnostic["mAP"],
             "per_class_AP50": aware["per_class_AP50"], "confusion": cm.tolist(),
             "scans": len(dataset.images), "boxes": len(dataset.coco_dict["annotations"])}
+
+
+def _run_wall_minutes(run: Path) -> float:
+    """A finished run's wall time, from its files: config.yaml is written at the start, last.pt at the end."""
+    missing = [f for f in ("config.yaml", "last.pt") if not (run / f).is_file()]
+    if missing:
+        raise SystemExit(f"bench_ladder --score-only: {run} has no {', '.join(missing)}; train it first")
+    return ((run / "last.pt").stat().st_mtime - (run / "config.yaml").stat().st_mtime) / 60
 
 
 def run_steps(rung: str, work: Path) -> int:
@@ -180,6 +196,16 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
               "|---|" + "---|" * len(first["classes"])]
     for rung, s in scores.items():
         lines.append(f"| {rung} | " + " | ".join(_f(s["per_class_AP50"].get(c)) for c in s["classes"]) + " |")
+    forms = sorted({f for s in scores.values() for f in s.get("recall_by_form", {})})
+    if forms:
+        lines += ["", f"Boxes found by their own class (IoU 0.5, score >= {args.score_thresh:g}), by the simulator's "
+                      "form of the object:", "", "| form | " + " | ".join(scores) + " |", "|---|" + "---|" * len(scores)]
+        for form in forms:
+            cells = []
+            for s in scores.values():
+                c = s.get("recall_by_form", {}).get(form)
+                cells.append("–" if c is None else f"{c['found']}/{c['boxes']}")
+            lines.append(f"| {form} | " + " | ".join(cells) + " |")
     for rung, s in scores.items():
         lines += ["", f"### Confusion, {RUNGS[rung][0]} (IoU 0.5, score >= {args.score_thresh:g})", "",
                   confusion_markdown(np.array(s["confusion"]), s["classes"])]
@@ -199,8 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         args.minutes, args.size, args.batch, args.warmup = min(args.minutes, 0.05), 64, 2, 1
         args.test_scans = min(args.test_scans, 8)
     args.work = args.work.resolve()
-    sets = test_sets(args)
-    wall = train_all(args)
+    if args.score_only:
+        sets = {r: args.work / "data" / r / "annotations.json" for r in args.rungs}
+        wall = {r: _run_wall_minutes(args.work / "runs" / r) for r in args.rungs}
+    else:
+        sets = test_sets(args)
+        wall = train_all(args)
     scores = {r: score(export(r, args), sets[r], args.score_thresh) for r in args.rungs}
     steps = {r: run_steps(r, args.work) for r in args.rungs}
     (args.work / "scores.json").write_text(json.dumps({"scores": scores, "steps": steps}, indent=1))

@@ -1,5 +1,6 @@
 """benchmarks/bench_ladder.py --quick runs end to end: three rungs synthesised, trained, exported
-and scored, and the Markdown table written (the figures of a smoke run mean nothing)."""
+and scored, and the Markdown table written (the figures of a smoke run mean nothing); then
+--score-only rescores the same runs at another threshold."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def test_ladder_quick_writes_its_table(tmp_path):
         assert len(cm) == 7 and all(len(r) == 7 for r in cm)
         assert sum(sum(r[:7]) for r in cm[:6]) == s["boxes"]  # every held-out box is found or missed
         assert s["scans"] == 8
+
+    # --score-only rescores the same runs at another threshold, without synthesis or training
+    again = tmp_path / "again.md"
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_ladder.py"), "--quick", "--score-only",
+                           "--score-thresh", "0.001", "--work", str(tmp_path / "work"), "--out", str(again)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = again.read_text()
+    assert "score >= 0.001" in text and "by the simulator's form" in text
+    rescored = json.loads((tmp_path / "work" / "scores.json").read_text())["scores"]
+    for rung, s in rescored.items():
+        found = sum(c["found"] for c in s["recall_by_form"].values())
+        assert found == sum(s["confusion"][i][i] for i in range(6))  # the form table is the diagonal, split
+        assert sum(c["boxes"] for c in s["recall_by_form"].values()) == s["boxes"]
