@@ -87,6 +87,53 @@ def _place(scene: Scene, item: Item, rng: np.random.Generator, inner_px: tuple[i
     return placed
 
 
+#: positions tried per contraband item when ``content.contraband_max_overlap`` is set
+APART_TRIES = 12
+
+
+def _footprint_box(item: Item) -> np.ndarray:
+    """float64 [4] xyxy: the tight box of the item's footprint within its patch."""
+    ys, xs = np.nonzero(item.footprint())
+    if len(xs) == 0:
+        return np.zeros(4)
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
+
+
+def _cover(box: np.ndarray, others: list[np.ndarray]) -> float:
+    """The largest share of the smaller box that ``box`` and any of ``others`` have in common."""
+    worst = 0.0
+    for o in others:
+        iw = min(box[2], o[2]) - max(box[0], o[0])
+        ih = min(box[3], o[3]) - max(box[1], o[1])
+        if iw > 0 and ih > 0:
+            smaller = min((box[2] - box[0]) * (box[3] - box[1]), (o[2] - o[0]) * (o[3] - o[1]))
+            worst = max(worst, iw * ih / max(smaller, 1.0))
+    return worst
+
+
+def _place_apart(scene: Scene, item: Item, rng: np.random.Generator, inner_px: tuple[int, int, int, int],
+                 taken: list[np.ndarray], max_overlap: float, concealment: str | None) -> PlacedItem | None:
+    """``_place`` for contraband that keeps off the contraband already placed (``taken``: their
+    footprint boxes in image pixels): the first of ``APART_TRIES`` random positions where no box
+    covers more than ``max_overlap`` of the smaller one; None when there is none (the caller draws
+    another item, perhaps a smaller one, and a full parcel ends with fewer). Different items
+    stacked in the beam give one place two classes' boxes, which no detector can learn from."""
+    x0, y0, x1, y1 = inner_px
+    fitted = _fit(item, rng, x1 - x0, y1 - y0)
+    if fitted is None:
+        return None
+    h, w = fitted.shape
+    local = _footprint_box(fitted)
+    for _ in range(APART_TRIES):
+        x, y = int(rng.integers(x0, x1 - w + 1)), int(rng.integers(y0, y1 - h + 1))
+        if _cover(local + [x, y, x, y], taken) <= max_overlap:
+            placed = PlacedItem(fitted, x, y, concealment)
+            scene.items.append(placed)
+            taken.append(local + [x, y, x, y])
+            return placed
+    return None
+
+
 def _place_one(scene: Scene, factory, rng: np.random.Generator, inner_px: tuple[int, int, int, int],
                tries: int = 3) -> PlacedItem | None:
     """Place a fresh item from ``factory``; draw another if it does not fit the parcel."""
@@ -139,15 +186,24 @@ def compose_scene(rng: np.random.Generator, content: Mapping[str, Any], width: i
         _place_one(scene, lambda: make_decoy(rng, ppc), rng, inner_px)
     weights = dict(content["class_weights"])
     cls_p = np.array([weights.get(c, 0.0) for c in CLASS_NAMES], float)
+    max_overlap = content.get("contraband_max_overlap")
+    taken: list[np.ndarray] = []  # footprint boxes of the contraband placed so far (contraband_max_overlap)
     placed_threats = 0
     tries = 0
+    retry_cls, retries = None, 0  # contraband_max_overlap: a class whose item found no room gets 3 more draws
     while placed_threats < n_threats and tries < n_threats * 4 + 30:  # a 55 cm tusk does not fit an envelope
         tries += 1
-        cls = CLASS_NAMES[int(rng.choice(len(CLASS_NAMES), p=cls_p / cls_p.sum()))]
+        cls = retry_cls or CLASS_NAMES[int(rng.choice(len(CLASS_NAMES), p=cls_p / cls_p.sum()))]
         conceal = None
         if rng.random() < content["conceal_probability"]:
             conceal = str(rng.choice(["clothes", "foil", "dense"]))
-        placed = _place(scene, make_contraband(cls, rng, ppc), rng, inner_px, concealment=conceal)
+        if max_overlap is None:  # anywhere, as before the setting existed: the same scans, draw for draw
+            placed = _place(scene, make_contraband(cls, rng, ppc), rng, inner_px, concealment=conceal)
+        else:
+            placed = _place_apart(scene, make_contraband(cls, rng, ppc), rng, inner_px, taken, float(max_overlap), conceal)
+            # keep the class mix: big items (hides, tusks) would otherwise lose out to small ones
+            retries = retries + 1 if placed is None and cls == retry_cls else int(placed is None)
+            retry_cls = cls if placed is None and retries <= 3 else None
         if placed is None:
             continue
         placed_threats += 1

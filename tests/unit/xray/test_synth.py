@@ -333,3 +333,33 @@ def test_generator_fingerprint_follows_the_simulator_files(tmp_path):
     bands.write_text(bands.read_text().replace("0", "1", 1))
     synth_module.generator_fingerprint.cache_clear()
     assert synth_module.generator_fingerprint(*copies) not in (fingerprint, changed)  # the colour bands changed
+
+
+def _contraband_boxes(scene) -> list[np.ndarray]:
+    from wildxray.xray.scene import _footprint_box
+
+    return [_footprint_box(p.item) + [p.x, p.y, p.x, p.y] for p in scene.contraband()]
+
+
+def test_contraband_max_overlap_keeps_contraband_apart(small_cfg):
+    """With the setting, no two contraband items share more than that share of the smaller one's
+    footprint box; without it they land anywhere, and stacked items are common."""
+    from omegaconf import OmegaConf
+
+    from wildxray.xray.scene import _cover, compose_scene
+
+    content = OmegaConf.to_container(small_cfg.content, resolve=True)
+    assert content["contraband_max_overlap"] is None  # off by default: the same scans as before
+    worst = {}
+    for setting in (None, 0.2):
+        content["contraband_max_overlap"] = setting
+        covers, n_items = [], 0
+        for seed in range(60):
+            scene = compose_scene(np.random.default_rng(seed), content, 640, 480, 10.0, with_contraband=True)
+            boxes = _contraband_boxes(scene)
+            n_items += len(boxes)
+            covers += [_cover(b, boxes[:i]) for i, b in enumerate(boxes) if i]
+        assert n_items >= 60  # every contraband parcel still holds contraband
+        worst[setting] = max(covers)
+    assert worst[0.2] <= 0.2 + 1e-9
+    assert worst[None] > 0.5
