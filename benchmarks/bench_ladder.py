@@ -67,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--work", type=Path, default=REPO / "outputs" / "bench_ladder", help="data, runs, models")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "ladder.md")
     p.add_argument("--quick", action="store_true", help="smoke run: tiny scans, seconds of training")
+    p.add_argument("--synth", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="simulator overrides for every rung's stream and test set, e.g. content.contraband_max_overlap=0.2")
     p.add_argument("--score-only", action="store_true",
                    help="score the runs already in --work again (e.g. at another --score-thresh): no synthesis, no training")
     return p
@@ -91,7 +93,7 @@ def test_sets(args: argparse.Namespace) -> dict[str, Path]:
     out = {}
     for k, rung in enumerate(args.rungs):
         folder = args.work / "data" / rung
-        overrides = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
+        overrides = [*RUNGS[rung][1], *args.synth, *(QUICK_IMAGE if args.quick else [])]
         _run(_wildxray("synth", "--out", str(folder), "--n", str(args.test_scans), "--seed",
                        str(880_000 + 10 * list(RUNGS).index(rung) + args.seed), "--workers", "1", "--no-progress",
                        *overrides), args.work / "logs" / f"synth_{rung}.log")
@@ -100,7 +102,7 @@ def test_sets(args: argparse.Namespace) -> dict[str, Path]:
 
 
 def train_command(rung: str, args: argparse.Namespace) -> list[str]:
-    synth = [*RUNGS[rung][1], *(QUICK_IMAGE if args.quick else [])]
+    synth = [*RUNGS[rung][1], *args.synth, *(QUICK_IMAGE if args.quick else [])]
     quick = ["train=smoke"] if args.quick else []
     return _wildxray("train", f"model={args.model}", *quick,
                      *(f"data.synth.{o}" for o in synth),  # the rung's synth overrides, on the run's data.synth
@@ -183,7 +185,8 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
         f"{args.size} px, batch {args.batch}, AdamW lr {args.lr:g}, {args.warmup} warm-up steps then cosine, EMA; "
         f"the rungs trained {'one after another' if args.sequential else 'at the same time'}. "
         "Each scored on its own held-out scans of the same scene through the "
-        "exported ONNX model. Class-agnostic: every box and detection relabelled as one class.",
+        "exported ONNX model. Class-agnostic: every box and detection relabelled as one class."
+        + (f" Simulator overrides on every rung: `{' '.join(args.synth)}`." if args.synth else ""),
         "",
         "| rung | steps | held-out scans (boxes) | mAP50 | mAP50-95 | class-agnostic mAP50 | class-agnostic mAP50-95 |",
         "|---|---|---|---|---|---|---|",
