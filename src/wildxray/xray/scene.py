@@ -91,14 +91,6 @@ def _place(scene: Scene, item: Item, rng: np.random.Generator, inner_px: tuple[i
 APART_TRIES = 12
 
 
-def _footprint_box(item: Item) -> np.ndarray:
-    """float64 [4] xyxy: the tight box of the item's footprint within its patch."""
-    ys, xs = np.nonzero(item.footprint())
-    if len(xs) == 0:
-        return np.zeros(4)
-    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float64)
-
-
 def _cover(box: np.ndarray, others: list[np.ndarray]) -> float:
     """The largest share of the smaller box that ``box`` and any of ``others`` have in common."""
     worst = 0.0
@@ -123,7 +115,7 @@ def _place_apart(scene: Scene, item: Item, rng: np.random.Generator, inner_px: t
     if fitted is None:
         return None
     h, w = fitted.shape
-    local = _footprint_box(fitted)
+    local = np.asarray(mask_box(fitted.footprint()) or [0, 0, 0, 0], np.float64)  # within the patch
     for _ in range(APART_TRIES):
         x, y = int(rng.integers(x0, x1 - w + 1)), int(rng.integers(y0, y1 - h + 1))
         if _cover(local + [x, y, x, y], taken) <= max_overlap:
@@ -202,8 +194,11 @@ def compose_scene(rng: np.random.Generator, content: Mapping[str, Any], width: i
         else:
             placed = _place_apart(scene, make_contraband(cls, rng, ppc), rng, inner_px, taken, float(max_overlap), conceal)
             # keep the class mix: big items (hides, tusks) would otherwise lose out to small ones
-            retries = retries + 1 if placed is None and cls == retry_cls else int(placed is None)
-            retry_cls = cls if placed is None and retries <= 3 else None
+            if placed is None:
+                retries = retries + 1 if cls == retry_cls else 1
+                retry_cls = cls if retries <= 3 else None
+            else:
+                retry_cls, retries = None, 0
         if placed is None:
             continue
         placed_threats += 1

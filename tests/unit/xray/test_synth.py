@@ -336,9 +336,9 @@ def test_generator_fingerprint_follows_the_simulator_files(tmp_path):
 
 
 def _contraband_boxes(scene) -> list[np.ndarray]:
-    from wildxray.xray.scene import _footprint_box
+    from wildxray.xray.tip import mask_box
 
-    return [_footprint_box(p.item) + [p.x, p.y, p.x, p.y] for p in scene.contraband()]
+    return [np.asarray(mask_box(p.item.footprint(), (p.x, p.y))) for p in scene.contraband()]
 
 
 def test_contraband_max_overlap_keeps_contraband_apart(small_cfg):
