@@ -44,8 +44,6 @@ RUNGS: dict[str, tuple[str, list[str]]] = {
     "full": ("full default scene", []),
 }
 QUICK_IMAGE = ["image.width=192", "image.height=144"]
-#: how each model config initialises its backbone (for the report)
-INIT = {"default": "random init", "small": "random init", "lite0": "ImageNet-pretrained EfficientNet-Lite0"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -171,6 +169,14 @@ def _f(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.3f}"
 
 
+def _init_words(model: str) -> str:
+    """How the model config initialises its backbone, read from the config itself (for the report)."""
+    from wildxray.hydra_compose import compose_config
+
+    weights = compose_config("train", [f"model={model}"]).model.detector.get("weights")
+    return "random init" if weights is None else f"backbone weights `{weights}`"
+
+
 def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: dict, generator: str) -> str:
     import numpy as np
 
@@ -179,7 +185,7 @@ def write_markdown(args: argparse.Namespace, scores: dict, steps: dict, wall: di
     lines = [
         "# Learnability ladder: the same model and recipe on three scenes",
         "",
-        f"Each rung: `model={args.model}` ({INIT.get(args.model, 'its configured init')}), {args.minutes:g} "
+        f"Each rung: `model={args.model}` ({_init_words(args.model)}), {args.minutes:g} "
         "CPU-minutes of its own process (one torch "
         f"thread, scans synthesised in the process) on the synthetic stream of its scene (generator `{generator}`), "
         f"{args.size} px, batch {args.batch}, AdamW lr {args.lr:g}, {args.warmup} warm-up steps then cosine, EMA; "
