@@ -2,8 +2,10 @@
 
 Each (rank, worker) pair draws from its own ``numpy.random.SeedSequence([seed, rank, worker, epoch])``
 stream, so no two workers, ranks or epochs produce the same scans and a run is reproducible.
-``set_epoch`` must be called before each epoch's iterator is made (DataLoader workers must not be
-persistent, so they receive the new epoch).
+``set_epoch`` must be called before each epoch's iterator is made. The epoch lives in a one-element
+shared-memory tensor, so persistent DataLoader workers read the new epoch too: the training loader
+keeps its workers (forked once, before training grows the heap) instead of forking new ones from
+a multi-gigabyte trainer each epoch, whose copy-on-write pages each worker then kept.
 
 With a ``mosaic`` (``data.mosaic``), a scan becomes, with its probability, the mosaic of itself and
 three of the last ``MOSAIC_BUFFER`` scans of the same worker (an endless stream has no index to
@@ -63,11 +65,15 @@ class SyntheticStream(IterableDataset):
         self.seed = int(seed)
         self.transform = transform
         self.mosaic = mosaic
-        self.epoch = 0
+        self._epoch = torch.zeros(1, dtype=torch.int64).share_memory_()  # seen by persistent workers
         self._synth = None
 
+    @property
+    def epoch(self) -> int:
+        return int(self._epoch[0])
+
     def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
+        self._epoch[0] = int(epoch)
 
     def synthesizer(self):
         """The ``ScanSynthesizer``, built once: its physics set-up takes about a second per scanner."""
@@ -79,7 +85,7 @@ class SyntheticStream(IterableDataset):
         """Build the synthesiser and every randomisation pool member's physics now, in this process.
 
         Called before the DataLoader forks its workers, they share what was built instead of each
-        rebuilding it every epoch (workers are not persistent): ~1 s per pool member, 24 by default.
+        rebuilding it (~1 s per pool member, 24 by default).
         Scans do not change: each depends only on its generator, never on what was built when.
         """
         synth = self.synthesizer()
