@@ -52,7 +52,7 @@ def descendants(pid: int) -> list[int]:
 
 def measure(args: argparse.Namespace, persistent: bool, work: Path) -> dict:
     run_dir = work / f"persistent_{persistent}"
-    cmd = [sys.executable, "-c", "from wildxray.cli.main import main; main()", "train", f"model={args.model}", "data=synthetic",
+    cmd = [sys.executable, "-m", "wildxray.cli.train", f"model={args.model}", "data=synthetic",
            f"train.epochs={args.epochs}", f"data.samples_per_epoch={args.samples}", "data.val_size=8",
            f"train.eval_every={args.epochs}", f"train.batch_size={args.batch}", f"model.input_size={args.size}",
            f"train.num_workers={args.workers}", f"train.persistent_workers={str(persistent).lower()}",

@@ -108,8 +108,9 @@ def build_loaders(
     val_tf = build_transforms("none", size, train=False)
     mosaic = build_mosaic(cfg.augment, size, train_tf.fill)  # None unless augment.mosaic_prob > 0
     workers = int(cfg.train.num_workers)
-    # Not persistent for datasets: each epoch's workers must receive the dataset with its new epoch.
-    common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory, persistent_workers=False)
+    # Dataset workers are not persistent (DataLoader's default): each epoch's must receive the dataset
+    # with its new epoch. The synthetic stream's epoch is shared memory, so its workers are kept.
+    common = dict(collate_fn=collate, num_workers=workers, pin_memory=pin_memory)
 
     if cfg.data.kind == "synthetic":
         from wildxray.xray.stream import SyntheticStream
@@ -119,12 +120,11 @@ def build_loaders(
                                  mosaic=mosaic)
         stream.prepare()  # before the workers fork: they share the physics instead of rebuilding it each epoch
         epoch_items = int(cfg.data.samples_per_epoch) // info.world_size
-        # Persistent: the stream's epoch is shared memory, and workers forked once, before the first
-        # step, do not each keep a copy of the trainer's grown heap (a Lite0 run at batch 16 held
-        # ~5.5 GB in its worker, forked anew each epoch, beside the trainer's ~6.5 GB).
+        # Workers forked once, before the first step, do not each keep a copy of the trainer's grown
+        # heap (a Lite0 run at batch 16 held ~5.5 GB in its worker, forked anew each epoch).
         persistent = workers > 0 and bool(cfg.train.get("persistent_workers", True))
         train_loader = DataLoader(_Take(stream, epoch_items), batch_size=int(cfg.train.batch_size),
-                                  **{**common, "persistent_workers": persistent})
+                                  persistent_workers=persistent, **common)
         epoch_setter = stream
     else:
         train_source = presized_train_source(cfg, train_source, info)
