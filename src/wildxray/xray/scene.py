@@ -20,7 +20,7 @@ from wildxray.types import CLASS_NAMES
 from wildxray.xray.content.builder import Item, ItemBuilder
 from wildxray.xray.content.parcels import make_parcel
 from wildxray.xray.tip import mask_box
-from wildxray.xray.xray_catalogue import make_clutter, make_contraband, make_decoy
+from wildxray.xray.xray_catalogue import decoy_probabilities, make_clutter, make_contraband, make_decoy
 
 #: Areal density (g/cm^2, the item's own mass per area along the ray) above which a pixel belongs
 #: to a contraband item's mask and box. With the default profile 0.05 g/cm^2 of keratin, hide or
@@ -174,8 +174,10 @@ def compose_scene(rng: np.random.Generator, content: Mapping[str, Any], width: i
     first = n_clutter // 2
     for _ in range(first):
         _place_one(scene, lambda: make_clutter(rng, ppc), rng, inner_px)
+    decoy_weights = content.get("decoy_weights")
+    decoy_p = decoy_probabilities(decoy_weights) if decoy_weights else None
     for _ in range(n_decoys):
-        _place_one(scene, lambda: make_decoy(rng, ppc), rng, inner_px)
+        _place_one(scene, lambda: make_decoy(rng, ppc, probabilities=decoy_p), rng, inner_px)
     weights = dict(content["class_weights"])
     cls_p = np.array([weights.get(c, 0.0) for c in CLASS_NAMES], float)
     max_overlap = content.get("contraband_max_overlap")

@@ -8,7 +8,7 @@ mask is one object's box. Generators are ``fn(rng, ppc) -> ItemBuilder``; the ca
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -88,6 +88,24 @@ def make_clutter(rng: np.random.Generator, ppc: float, kind: str | None = None) 
     return CLUTTER[kind](rng, ppc).build(f"clutter/{kind}", "clutter")
 
 
-def make_decoy(rng: np.random.Generator, ppc: float, kind: str | None = None) -> Item:
-    kind = kind or str(rng.choice(sorted(DECOYS)))
+def decoy_probabilities(weights: Mapping[str, float]) -> np.ndarray:
+    """``content.decoy_weights`` as probabilities over ``sorted(DECOYS)``; an unlisted kind weighs 1.0.
+    Raises ValueError naming an unknown kind or a negative weight, or when every weight is zero."""
+    names = sorted(DECOYS)
+    unknown = sorted(set(weights) - set(names))
+    if unknown:
+        raise ValueError(f"content.decoy_weights: unknown decoy kind(s) {unknown}; known: {names}")
+    w = np.array([float(weights.get(n, 1.0)) for n in names])
+    if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
+        raise ValueError(f"content.decoy_weights must be finite, >= 0 and not all zero, got {dict(weights)}")
+    return w / w.sum()
+
+
+def make_decoy(rng: np.random.Generator, ppc: float, kind: str | None = None,
+               probabilities: np.ndarray | None = None) -> Item:
+    """A look-alike of kind ``kind``, else drawn uniformly, or by ``probabilities`` (see
+    ``decoy_probabilities``; the uniform draw is kept separate so default scans stay byte-identical)."""
+    if kind is None:
+        names = sorted(DECOYS)
+        kind = str(rng.choice(names)) if probabilities is None else names[int(rng.choice(len(names), p=probabilities))]
     return cropped(DECOYS[kind](rng, ppc).build(f"decoy/{kind}", "decoy"))  # placed like the contraband

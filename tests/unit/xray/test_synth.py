@@ -363,3 +363,34 @@ def test_contraband_max_overlap_keeps_contraband_apart(small_cfg):
         worst[setting] = max(covers)
     assert worst[0.2] <= 0.2 + 1e-9
     assert worst[None] > 0.5
+
+
+def test_decoy_weights_choose_the_look_alikes(small_cfg):
+    """``content.decoy_weights`` steers which look-alikes a parcel holds (hard negatives for training);
+    off by default, where every kind appears."""
+    from omegaconf import OmegaConf
+
+    from wildxray.xray.scene import compose_scene
+
+    content = OmegaConf.to_container(small_cfg.content, resolve=True)
+    assert content["decoy_weights"] is None
+    content["decoy_probability"] = 1.0
+    kinds = {}
+    for setting in (None, {"resin_carving": 1.0, **{k: 0.0 for k in DECOYS if k != "resin_carving"}}):
+        content["decoy_weights"] = setting
+        kinds[str(setting)] = [p.item.kind for seed in range(40)
+                               for p in compose_scene(np.random.default_rng(seed), content, 640, 480, 10.0, False).items
+                               if p.item.role == "decoy"]
+    uniform, resin = kinds.values()
+    assert len(set(uniform)) >= 6 and len(resin) >= 40
+    assert set(resin) == {"decoy/resin_carving"}
+
+
+@pytest.mark.parametrize("weights, message", [({"resin": 2.0}, "unknown decoy kind"),
+                                              ({k: 0.0 for k in DECOYS}, "not all zero"),
+                                              ({"ceramics": -1.0}, ">= 0")])
+def test_decoy_weights_refuse_a_bad_mapping(weights, message):
+    from wildxray.xray.xray_catalogue import decoy_probabilities
+
+    with pytest.raises(ValueError, match=message):
+        decoy_probabilities(weights)
