@@ -94,7 +94,7 @@ def detection_rate_at_far(pos_scores: np.ndarray, neg_scores: np.ndarray, target
     return FarCut(det, thr, far, resolvable=len(neg) * target_far >= 1.0 - _EPS)
 
 
-def _rates_at_far_boot(pos_b: np.ndarray, neg_b: np.ndarray, target_far: float) -> np.ndarray:
+def detection_rates_at_far_boot(pos_b: np.ndarray, neg_b: np.ndarray, target_far: float) -> np.ndarray:
     """Vectorised detection rate at FAR: pos_b float [B, n_pos], neg_b float [B, n_neg] -> [B]."""
     n_neg = neg_b.shape[1]
     allowed = int(math.floor(target_far * n_neg + _EPS))
@@ -195,7 +195,7 @@ def parcel_metrics(
         roc = {"fpr": fpr.tolist(), "tpr": tpr.tolist(), "thresholds": [None if math.isinf(t) else float(t) for t in thr]}
         for f in target_fars:
             cut = detection_rate_at_far(s[pos_i], s[neg_i], f)
-            reps = _rates_at_far_boot(s[bp], s[bn], f) if n_bootstrap else None
+            reps = detection_rates_at_far_boot(s[bp], s[bn], f) if n_bootstrap else None
             thr_f = None if math.isinf(cut.threshold) else cut.threshold
             at_far.append(FarPoint(float(f), est(cut.detection_rate, reps), thr_f, cut.false_alarm_rate, cut.resolvable))
 
