@@ -1,4 +1,4 @@
-"""Paired comparison of exported models at a fixed false-alarm rate on one labelled set.
+"""Paired comparison of exported models at a fixed false-alarm rate on the same labelled parcels.
 
 Each model (``--model NAME=path.onnx``, the first is the reference) runs over the same COCO set
 through onnxruntime as the station runs it; each parcel gets the score its card decides on (the
@@ -10,9 +10,12 @@ Answers "is run B better than the shipped model, or is that the set's noise?" be
 
     python benchmarks/compare_models.py --data outputs/sets/calib555/annotations.json \
         --model run6=export/wildxray-xray.onnx --model run8a=outputs/run8a.onnx --cache outputs/compare
+    python benchmarks/compare_models.py --data outputs/sets/calib555/annotations.json \
+        outputs/sets/clean556/annotations.json --model run6=... --model run8a=... --target-far 0.01 0.02 0.05
 
-Scores are cached per model and set under ``--cache`` (keyed by the files' sizes and times), so a
-new model costs only its own pass. A card calibrated on this very set chose its thresholds here:
+Several ``--data`` files are pooled: a calibration set plus ``wildxray synth ... clean_fraction=1.0``
+scans gives the 1 % cut more clean parcels to rest on. Scores are cached per model and set under
+``--cache`` (keyed by the files' sizes and times), so a new model costs only its own pass. A card calibrated on this very set chose its thresholds here:
 its figures are then in-sample for the per-class thresholds (the sweep over the parcel score is not).
 """
 
@@ -68,7 +71,9 @@ def parcel_scores(model: Path, data: Path, threads: int, cache: Path | None) -> 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, required=True, help="COCO annotation file (images beside it)")
+    p.add_argument("--data", type=Path, nargs="+", required=True,
+                   help="COCO annotation file(s), images beside each; several are pooled (for instance a "
+                        "calibration set and a set of extra clean parcels)")
     p.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
                    help="an exported .onnx with its card; give two or more, the first is the reference")
     p.add_argument("--target-far", type=float, nargs="+", default=[0.01], help="false-alarm rates (fractions)")
@@ -86,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give at least two --model")
     scored = []
     for name, path in models:
-        s, pos, source = parcel_scores(path, args.data, args.threads, args.cache)
+        parts = [parcel_scores(path, data, args.threads, args.cache) for data in args.data]
+        s, pos = np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
+        source = parts[0][2]
         scored.append((name, s, pos, source))
         print(f"scored {name} ({path}, parcel score: {source}): {int((~pos).sum())} clean, {int(pos.sum())} contraband", file=sys.stderr)
     ref_name, ref, ref_pos, _ = scored[0]

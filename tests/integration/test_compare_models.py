@@ -52,6 +52,11 @@ def test_compare_a_model_with_its_copy(tmp_path):
     assert "60 clean, 30 contraband" in proc.stderr
     assert len(list(cache.glob("*.npz"))) == 2
 
+    extra = write_patch_dataset(tmp_path / "clean", n_contraband=0, n_clean=20, seed=6)  # pooled with the first
+    proc = _run("--data", str(ann), str(extra), "--model", f"a={model}", "--model", f"b={copy}", "--cache", str(cache))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "80 clean, 30 contraband" in proc.stderr and len(list(cache.glob("*.npz"))) == 4
+
     model.unlink()  # cached scores are reused, but the model file must still be named and present
     proc = _run("--data", str(ann), "--model", f"a={model}", "--model", f"b={copy}", "--cache", str(cache))
     assert proc.returncode != 0 and f"--model 'a={model}'" in proc.stderr
