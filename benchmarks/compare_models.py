@@ -2,7 +2,7 @@
 
 Each model (``--model NAME=path.onnx``, the first is the reference) runs over the same COCO set
 through onnxruntime as the station runs it; each parcel gets the score its card decides on (the
-card's ``parcel_score`` source and thresholds: ``wildxray.runtime.decision.parcel_decision``).
+card's ``parcel_score`` source and thresholds: ``OnnxDetector.decide``, what the station runs).
 Then every model is set against the reference with a paired stratified bootstrap
 (``wildxray.evaluation.paired``): detection at ``--target-far`` of both, the difference with its
 95 % interval, and the share of replicates where the model catches more than the reference.
@@ -15,8 +15,9 @@ Answers "is run B better than the shipped model, or is that the set's noise?" be
 
 Several ``--data`` files are pooled: a calibration set plus ``wildxray synth ... clean_fraction=1.0``
 scans gives the 1 % cut more clean parcels to rest on. Scores are cached per model and set under
-``--cache`` (keyed by the files' sizes and times), so a new model costs only its own pass. A card calibrated on this very set chose its thresholds here:
-its figures are then in-sample for the per-class thresholds (the sweep over the parcel score is not).
+``--cache`` (keyed by the files' sizes and times), so a new model costs only its own pass. A card
+calibrated on this very set chose its thresholds here: its figures are then in-sample for the
+per-class thresholds (the sweep over the parcel score is not).
 """
 
 from __future__ import annotations
@@ -24,17 +25,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from wildxray.data.coco import load_coco
-from wildxray.evaluation.evaluate import UNCALIBRATED_THRESHOLD, resolve_thresholds
 from wildxray.evaluation.inference import dataset_records
 from wildxray.evaluation.paired import paired_detection_difference
-from wildxray.runtime.decision import parcel_decision, parcel_evidence
-from wildxray.runtime.model_card import read_card, validate_card
 from wildxray.runtime.session import OnnxDetector
 
 
@@ -45,27 +42,20 @@ def _cache_key(model: Path, data: Path) -> str:
 
 
 def parcel_scores(model: Path, data: Path, threads: int, cache: Path | None) -> tuple[np.ndarray, np.ndarray, str]:
-    """(score float [P], is_positive bool [P], source) in the set's image order, for ``model``."""
-    card = validate_card(read_card(model), model)
-    op = card.get("operating_point") or {}
-    source = op.get("parcel_score", "boxes")
+    """(score float [P], is_positive bool [P], source) in the set's image order, for ``model``: the
+    parcel score of the station's own decision (``OnnxDetector.decide``)."""
     cached = cache / f"{model.stem}-{_cache_key(model, data)}.npz" if cache else None
     if cached is not None and cached.exists():
         z = np.load(cached)
-        return z["scores"], z["positive"], source
-    classes = card["classes"]
-    _, records = dataset_records(OnnxDetector(model, threads=threads), load_coco(data), classes, source=str(data))
-    if source == "parcel_head":
-        thr = {n: float(op.get("parcel_thresholds", {}).get(n, UNCALIBRATED_THRESHOLD)) for n in classes}
-        records = [replace(r, detections=parcel_evidence(r.detections, "parcel_head")) for r in records]
-    else:
-        thr = resolve_thresholds(classes, None, card)[0]
-    scores = np.array([parcel_decision(r.detections, classes, thr).parcel_score for r in records], np.float64)
+        return z["scores"], z["positive"], str(z["source"])
+    detector = OnnxDetector(model, threads=threads)
+    _, records = dataset_records(detector, load_coco(data), detector.class_names, source=str(data))
+    scores = np.array([detector.decide(r.detections).parcel_score for r in records], np.float64)
     positive = np.array([not r.is_clean for r in records], bool)
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cached, scores=scores, positive=positive)
-    return scores, positive, source
+        np.savez(cached, scores=scores, positive=positive, source=np.array(detector.parcel_score_source))
+    return scores, positive, detector.parcel_score_source
 
 
 def main(argv: list[str] | None = None) -> int:
