@@ -1,6 +1,7 @@
 """benchmarks/compare_models.py end to end on real ONNX models and PNG files: a model against a copy
 of itself differs by exactly 0; the detection it reports is the one `wildxray evaluate` computes on
-the same set; scores are cached and reused; a wrong --model is refused by name."""
+the same set; scores are cached and reused; a wrong --model is refused by name; --calibrate-on
+judges each model as `wildxray calibrate` would ship it, whatever its card says."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from tests.fixtures.contract_model import make_contract_model  # noqa: E402
 from tests.unit.evaluation.helpers import write_patch_dataset  # noqa: E402
 from wildxray.data.coco import load_coco  # noqa: E402
 from wildxray.evaluation.inference import dataset_records  # noqa: E402
+from wildxray.evaluation.model_calibration import calibrate_model, write_operating_point  # noqa: E402
 from wildxray.evaluation.parcel_metrics import parcel_metrics  # noqa: E402
 from wildxray.runtime.session import OnnxDetector  # noqa: E402
 
@@ -65,3 +67,31 @@ def test_compare_a_model_with_its_copy(tmp_path):
 def test_a_spec_without_name_is_refused(tmp_path):
     proc = _run("--data", str(tmp_path / "x.json"), "--model", str(tmp_path / "m.onnx"), "--model", "b=nope.onnx")
     assert proc.returncode == 2 and "expected NAME=PATH" in proc.stderr
+
+
+def test_calibrate_on_ignores_the_card_and_matches_wildxray_calibrate(tmp_path):
+    model = make_contract_model(tmp_path / "a.onnx", input_size=64)
+    # The same graph with a card that all but switches ivory off: only the card differs.
+    skewed = make_contract_model(tmp_path / "b.onnx", input_size=64, thresholds={"ivory": 0.999, "horn": 0.001})
+    calib = write_patch_dataset(tmp_path / "calib", n_contraband=30, n_clean=60, seed=7)
+    held = write_patch_dataset(tmp_path / "held", n_contraband=30, n_clean=80, seed=8)
+
+    proc = _run("--calibrate-on", str(calib), "--data", str(held), "--model", f"a={model}", "--model", f"b={skewed}",
+                "--target-far", "0.05", "--n-bootstrap", "200", "--cache", str(tmp_path / "cache"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    row = [line for line in proc.stdout.splitlines() if line.startswith("| b (boxes; a: boxes) | 5 % |")]
+    assert len(row) == 1, proc.stdout
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    # Independently: calibrate a copy at 5 % on the calibration set as `wildxray calibrate` does, then
+    # score the held-out set at 5 % false alarms with its new card.
+    recalibrated, _ = write_operating_point(calibrate_model(model, calib, target_far=0.05, threads=1),
+                                            tmp_path / "recal.onnx")
+    detector = OnnxDetector(recalibrated, threads=1)
+    _, records = dataset_records(detector, load_coco(held), detector.class_names)
+    pm = parcel_metrics(records, detector.class_names, detector.thresholds, target_fars=[0.05], n_bootstrap=0)
+    expected = f"{100 * pm.at_far[0].detection_rate.value:.1f} %"
+    assert cells[2] == expected and cells[3] == expected and cells[4] == "+0.0 (+0.0 … +0.0)"
+    assert "80 clean, 30 contraband" in proc.stderr
+
+    proc = _run("--calibrate-on", str(held), "--data", str(held), "--model", f"a={model}", "--model", f"b={skewed}")
+    assert proc.returncode == 2 and "must be held out" in proc.stderr
