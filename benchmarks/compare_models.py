@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from wildxray.data.coco import load_coco
-from wildxray.evaluation.calibration import calibrate_sources
+from wildxray.evaluation.calibration import calibrate_sources, score_matrix
 from wildxray.evaluation.inference import dataset_records
 from wildxray.evaluation.paired import paired_detection_difference
 from wildxray.evaluation.records import ParcelRecord
@@ -57,15 +57,13 @@ def _cache_key(model: Path, data: Path) -> str:
 def _summarise(records: list[ParcelRecord], n_classes: int) -> dict[str, np.ndarray]:
     """Per parcel: the highest box score per class (-inf: none), the parcel head (NaN: no head) and
     the classes it holds. Every parcel decision and calibration depends on no more than this."""
-    box = np.full((len(records), n_classes), -np.inf)
     head = np.full((len(records), n_classes), np.nan)
     held = np.zeros((len(records), n_classes), bool)
     for i, r in enumerate(records):
-        np.maximum.at(box[i], r.detections.labels, r.detections.scores.astype(np.float64))
         if r.detections.parcel_scores is not None:
             head[i] = r.detections.parcel_scores
         held[i, r.target.labels] = True
-    return {"box": box, "head": head, "held": held}
+    return {"box": score_matrix(records, n_classes), "head": head, "held": held}
 
 
 def _records(ev: dict[str, np.ndarray]) -> list[ParcelRecord]:
@@ -80,12 +78,12 @@ def _records(ev: dict[str, np.ndarray]) -> list[ParcelRecord]:
     return out
 
 
-def model_records(model: Path, data: Path, threads: int, cache: Path | None) -> list[ParcelRecord]:
-    """``model``'s compact records (:func:`_records`) on ``data``, in the set's image order."""
+def model_records(detector: OnnxDetector, model: Path, data: Path, cache: Path | None) -> list[ParcelRecord]:
+    """The compact records (:func:`_records`) of ``detector`` (loaded from ``model``) on ``data``, in the
+    set's image order."""
     cached = cache / f"{model.stem}-{_cache_key(model, data)}-evidence.npz" if cache else None
     if cached is not None and cached.exists():
         return _records(dict(np.load(cached)))
-    detector = OnnxDetector(model, threads=threads)
     _, records = dataset_records(detector, load_coco(data), detector.class_names, source=str(data))
     ev = _summarise(records, len(detector.class_names))
     if cached is not None:
@@ -136,16 +134,16 @@ def main(argv: list[str] | None = None) -> int:
     scored = []  # (name, {far: (scores, source)})
     positive = None
     for name, path in models:
-        records = [r for data in args.data for r in model_records(path, data, args.threads, args.cache)]
+        detector = OnnxDetector(path, threads=args.threads)
+        records = [r for data in args.data for r in model_records(detector, path, data, args.cache)]
         pos = np.array([not r.is_clean for r in records], bool)
         if positive is None:
             positive = pos
         elif not np.array_equal(pos, positive):
             raise SystemExit(f"{name}: its parcels do not match {models[0][0]}'s")
-        detector = OnnxDetector(path, threads=args.threads)
         by_far = {}
         if args.calibrate_on:
-            calib = [r for data in args.calibrate_on for r in model_records(path, data, args.threads, args.cache)]
+            calib = [r for data in args.calibrate_on for r in model_records(detector, path, data, args.cache)]
             for far in args.target_far:
                 decide, source = calibrated_decider(calib, detector.class_names, far)
                 by_far[far] = (decided_scores(records, decide), source)

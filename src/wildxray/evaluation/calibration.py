@@ -120,7 +120,7 @@ def clean_parcels_needed(target_far: float, ratio: float = 2.0, confidence: floa
     raise ValueError(f"no set size bounds a {target_far} false-alarm rate within {ratio}x")
 
 
-def _score_matrix(records: Sequence[ParcelRecord], n_classes: int) -> np.ndarray:
+def score_matrix(records: Sequence[ParcelRecord], n_classes: int) -> np.ndarray:
     """Highest raw score per parcel and class: float64 [P, C], -inf where the class was not detected."""
     m = np.full((len(records), n_classes), -np.inf)
     for i, rec in enumerate(records):
@@ -231,7 +231,7 @@ def calibrate_operating_point(
             f"and {n_pos} contraband parcels"
         )
     budget = int(math.floor(target_far * n_clean + _EPS))
-    m = _score_matrix(records, len(class_names))  # [P, C]
+    m = score_matrix(records, len(class_names))  # [P, C]
     shared = _shared_threshold(m, clean, budget)
     t = _coordinate_ascent(m, clean, budget, np.full(len(class_names), shared))
 
